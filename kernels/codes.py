@@ -1,0 +1,38 @@
+"""Integer codes that select activations, losses, optimizers, schedules and feature maps inside kernels.
+
+The kernels receive their configuration as data (these codes plus float hyperparameter arrays), so one
+compiled kernel serves every combination. ``lab`` maps names to these codes; nothing else should.
+"""
+
+# activations (hidden layers and output heads)
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = 0, 1, 2, 3, 4, 5
+LEAKY_SLOPE = 0.01
+
+# losses
+BCE, CROSS_ENTROPY, HINGE, MSE = 0, 1, 2, 3
+
+# optimizers
+SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4, 5
+# layout of the optimizer hyperparameter vector (the learning rate travels separately, scheduled)
+H_MOMENTUM, H_DECAY, H_EPS, H_BETA1, H_BETA2 = 0, 1, 2, 3, 4
+N_OPT_HYPER = 5
+N_OPT_STATE = 2  # rows of optimizer state, each shaped like the parameter vector
+
+# learning-rate schedules; t counts epochs
+CONSTANT, STEP, INVERSE, EXPONENTIAL, COSINE = 0, 1, 2, 3, 4
+S_GAMMA, S_EVERY, S_RATE, S_PERIOD, S_MIN = 0, 1, 2, 3, 4
+N_SCHED_HYPER = 5
+
+# regularizer vector layout
+R_L1, R_L2, R_BIAS, R_NOISE, R_JITTER, R_SYMMETRY, R_SHIFT, R_SIDE, R_PATIENCE = range(9)
+N_REG = 9
+
+# input feature maps for 2-D data; IDENTITY in slot 0 means "use the raw columns"
+IDENTITY = -1
+X1, X2, X1_SQ, X2_SQ, X1_X2, SIN_X1, SIN_X2 = 0, 1, 2, 3, 4, 5, 6
+
+# counters vector of a training state
+C_STEP, C_POS, C_EPOCH, C_STATUS, C_BAD_EPOCHS, C_BEST_EPOCH = range(6)
+N_COUNTERS = 6
+# status values
+RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2

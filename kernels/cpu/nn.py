@@ -1,0 +1,346 @@
+"""Leaf kernels of the MLP: activations, dense layers, loss heads, backprop, penalties, input features.
+
+Layout (shared by every kernel here and in ``kernels.cuda``):
+
+* ``params``: one flat vector. Layer ``l`` has ``W`` of shape ``(sizes[l], sizes[l+1])`` stored row-major
+  at ``w_off[l]`` and ``b`` of length ``sizes[l+1]`` right after it (Keras order W0, b0, W1, b1, ...).
+* ``A``: unit outputs, shape ``(sum(sizes), batch)``, *batch innermost* so the inner loops vectorise.
+  Rows ``u_off[l] : u_off[l] + sizes[l]`` hold layer ``l`` (layer 0 is the input layer).
+* ``D``: same shape as ``A``; for hidden rows, activation derivative times the dropout mask.
+* ``dZ``: same shape as ``A``; the error at each unit (dLoss/dz).
+* ``Zout``: ``(sizes[-1], batch)``, the output logits (the stable BCE/CE formulas need them).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels import codes as C
+from kernels.config import FASTMATH
+
+JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
+
+# tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 9, a rational fit (max abs error 4e-7 in float32). Used for
+# float32 only: libm's tanh does not vectorise and costs ~20 ns an element; this costs < 1 ns.
+_TANH_CLIP = np.float32(9.0)
+_P0, _P1, _P2, _P3, _P4 = (np.float32(v) for v in (
+    0.9999999428185847, 0.13388158291768207, 0.0035042090283834, 2.075648451772768e-05,
+    1.3568730878783065e-08))
+_Q1, _Q2, _Q3, _Q4 = (np.float32(v) for v in (
+    0.4672146662309561, 0.025909399844239452, 0.00032999769305456654, 7.862123471704824e-07))
+_HALF32 = np.float32(0.5)
+_ONE32 = np.float32(1.0)
+
+
+@njit(**JIT)
+def tanh32(x):
+    """Fast float32 tanh (rational approximation, branch-free so loops vectorise)."""
+    x = min(max(x, -_TANH_CLIP), _TANH_CLIP)
+    u = x * x
+    p = _P0 + u * (_P1 + u * (_P2 + u * (_P3 + u * _P4)))
+    q = _ONE32 + u * (_Q1 + u * (_Q2 + u * (_Q3 + u * _Q4)))
+    return x * p / q
+
+
+@njit(**JIT)
+def sigmoid64(x):
+    """Stable float64 logistic function."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@njit(**JIT)
+def layer_offsets(sizes):
+    """(w_off, b_off, u_off) for a layer-size vector; u_off has one more entry (the total)."""
+    L = sizes.size - 1
+    w_off = np.empty(L, np.int64)
+    b_off = np.empty(L, np.int64)
+    u_off = np.empty(L + 2, np.int64)
+    p = 0
+    u_off[0] = 0
+    for l in range(L):
+        w_off[l] = p
+        p += sizes[l] * sizes[l + 1]
+        b_off[l] = p
+        p += sizes[l + 1]
+    for l in range(L + 1):
+        u_off[l + 1] = u_off[l] + sizes[l]
+    return w_off, b_off, u_off
+
+
+@njit(**JIT)
+def activate_rows(code, A, r0, r1, n):
+    """A[r0:r1, :n] <- act(A[r0:r1, :n]) in place (not softmax, see softmax_columns)."""
+    if code == C.LINEAR:
+        return
+    fast = A.itemsize == 4
+    for r in range(r0, r1):
+        if code == C.TANH:
+            if fast:
+                for s in range(n):
+                    A[r, s] = tanh32(A[r, s])
+            else:
+                for s in range(n):
+                    A[r, s] = math.tanh(A[r, s])
+        elif code == C.SIGMOID:
+            if fast:  # sigma(x) = (1 + tanh(x/2)) / 2
+                for s in range(n):
+                    A[r, s] = _HALF32 + _HALF32 * tanh32(_HALF32 * A[r, s])
+            else:
+                for s in range(n):
+                    A[r, s] = sigmoid64(A[r, s])
+        elif code == C.RELU:
+            for s in range(n):
+                A[r, s] = max(A[r, s], 0.0)
+        elif code == C.LEAKY_RELU:
+            for s in range(n):
+                a = A[r, s]
+                A[r, s] = a if a > 0.0 else C.LEAKY_SLOPE * a
+
+
+@njit(**JIT)
+def derivative_rows(code, A, D, r0, r1, n):
+    """D[r, s] <- act'(z) written from the output y = A[r, s] (every activation allows it)."""
+    for r in range(r0, r1):
+        if code == C.TANH:
+            for s in range(n):
+                D[r, s] = 1.0 - A[r, s] * A[r, s]
+        elif code == C.SIGMOID:
+            for s in range(n):
+                D[r, s] = A[r, s] * (1.0 - A[r, s])
+        elif code == C.RELU:
+            for s in range(n):
+                D[r, s] = 1.0 if A[r, s] > 0.0 else 0.0
+        elif code == C.LEAKY_RELU:
+            for s in range(n):
+                D[r, s] = 1.0 if A[r, s] > 0.0 else C.LEAKY_SLOPE
+        else:
+            for s in range(n):
+                D[r, s] = 1.0
+
+
+@njit(**JIT)
+def softmax_columns(A, r0, k, n):
+    """Softmax over rows r0:r0+k of each column (one sample per column)."""
+    for s in range(n):
+        m = A[r0, s]
+        for j in range(1, k):
+            m = max(m, A[r0 + j, s])
+        total = 0.0
+        for j in range(k):
+            e = math.exp(A[r0 + j, s] - m)
+            A[r0 + j, s] = e
+            total += e
+        for j in range(k):
+            A[r0 + j, s] = A[r0 + j, s] / total
+
+
+@njit(**JIT)
+def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
+    """A[o0+j, :n] = b[j] + sum_i W[i, j] A[i0+i, :n]."""
+    for j in range(fan_out):
+        bj = params[b0 + j]
+        for s in range(n):
+            A[o0 + j, s] = bj
+        for i in range(fan_in):
+            w = params[w0 + i * fan_out + j]
+            for s in range(n):
+                A[o0 + j, s] += w * A[i0 + i, s]
+
+
+@njit(**JIT)
+def forward_layers(params, sizes, acts, A, D, Zout, n, with_derivative):
+    """Forward pass from the input rows already in A. Fills every layer, Zout and (optionally) D."""
+    w_off, b_off, u_off = layer_offsets(sizes)
+    L = sizes.size - 1
+    for l in range(L):
+        fan_in, fan_out = sizes[l], sizes[l + 1]
+        i0, o0 = u_off[l], u_off[l + 1]
+        dense_forward(params, w_off[l], b_off[l], fan_in, fan_out, A, i0, o0, n)
+        code = acts[l]
+        if l == L - 1:
+            for j in range(fan_out):
+                for s in range(n):
+                    Zout[j, s] = A[o0 + j, s]
+            if code == C.SOFTMAX:
+                softmax_columns(A, o0, fan_out, n)
+            else:
+                activate_rows(code, A, o0, o0 + fan_out, n)
+        else:
+            activate_rows(code, A, o0, o0 + fan_out, n)
+            if with_derivative:
+                derivative_rows(code, A, D, o0, o0 + fan_out, n)
+
+
+@njit(**JIT)
+def output_delta(loss_code, out_code, A, Zout, o0, k, T, idx, start, n, dZ, want_delta):
+    """Sum over the n samples of the per-sample loss; writes dZ (gradient of the *mean* loss).
+
+    T: (n_total, k) targets, row idx[start+s] belongs to column s. Per-sample losses:
+    BCE (1/k) sum_j [max(z,0) - z t + log1p(exp(-|z|))];  CE -sum_j t_j (z_j - logsumexp z);
+    hinge (1/k) sum_j max(0, 1 - t y);  MSE (1/k) sum_j (y - t)^2.
+    """
+    total = 0.0
+    inv = 1.0 / n
+    for s in range(n):
+        r = idx[start + s]
+        if loss_code == C.CROSS_ENTROPY:
+            m = Zout[0, s]
+            for j in range(1, k):
+                m = max(m, Zout[j, s])
+            se = 0.0
+            for j in range(k):
+                se += math.exp(Zout[j, s] - m)
+            lse = m + math.log(se)
+            for j in range(k):
+                t = T[r, j]
+                total -= t * (Zout[j, s] - lse)
+                if want_delta:
+                    dZ[o0 + j, s] = (A[o0 + j, s] - t) * inv
+        else:
+            for j in range(k):
+                t = T[r, j]
+                y = A[o0 + j, s]
+                if loss_code == C.BCE:
+                    z = Zout[j, s]
+                    total += (max(z, 0.0) - z * t + math.log1p(math.exp(-abs(z)))) / k
+                    g = (y - t) / k
+                elif loss_code == C.HINGE:
+                    margin = 1.0 - t * y
+                    g = 0.0
+                    if margin > 0.0:
+                        total += margin / k
+                        g = -t / k
+                else:
+                    diff = y - t
+                    total += diff * diff / k
+                    g = 2.0 * diff / k
+                if want_delta:
+                    if loss_code != C.BCE:  # BCE/sigmoid folds the derivative into y - t
+                        g *= _output_derivative(out_code, y)
+                    dZ[o0 + j, s] = g * inv
+    return total
+
+
+@njit(**JIT)
+def _output_derivative(code, y):
+    if code == C.TANH:
+        return 1.0 - y * y
+    if code == C.SIGMOID:
+        return y * (1.0 - y)
+    if code == C.RELU:
+        return 1.0 if y > 0.0 else 0.0
+    if code == C.LEAKY_RELU:
+        return 1.0 if y > 0.0 else C.LEAKY_SLOPE
+    return 1.0
+
+
+@njit(**JIT)
+def backward_layers(params, sizes, A, D, dZ, n, grad):
+    """Backprop recursion from the output errors in dZ: the error of layer l needs only layer l+1's.
+
+    grad[W_l] = A_l dZ_{l+1}^T,  grad[b_l] = sum_s dZ_{l+1},  dZ_l = (W_l dZ_{l+1}) * D_l.
+    """
+    w_off, b_off, u_off = layer_offsets(sizes)
+    L = sizes.size - 1
+    zero = np.zeros(1, A.dtype)[0]
+    for l in range(L - 1, -1, -1):
+        fan_in, fan_out = sizes[l], sizes[l + 1]
+        i0, o0, w0, b0 = u_off[l], u_off[l + 1], w_off[l], b_off[l]
+        for i in range(fan_in):
+            for j in range(fan_out):
+                acc = zero
+                for s in range(n):
+                    acc += A[i0 + i, s] * dZ[o0 + j, s]
+                grad[w0 + i * fan_out + j] = acc
+        for j in range(fan_out):
+            acc = zero
+            for s in range(n):
+                acc += dZ[o0 + j, s]
+            grad[b0 + j] = acc
+        if l > 0:
+            for i in range(fan_in):
+                for s in range(n):
+                    dZ[i0 + i, s] = zero
+                for j in range(fan_out):
+                    w = params[w0 + i * fan_out + j]
+                    for s in range(n):
+                        dZ[i0 + i, s] += w * dZ[o0 + j, s]
+                for s in range(n):
+                    dZ[i0 + i, s] *= D[i0 + i, s]
+
+
+@njit(**JIT)
+def add_penalty(params, sizes, l1, l2, include_bias, grad):
+    """Adds the L1/L2 subgradient to grad and returns the penalty l1 sum|w| + l2 sum w^2."""
+    if l1 == 0.0 and l2 == 0.0:
+        return 0.0
+    w_off, b_off, u_off = layer_offsets(sizes)
+    penalty = 0.0
+    for l in range(sizes.size - 1):
+        stop = b_off[l] + sizes[l + 1] if include_bias else b_off[l]
+        for p in range(w_off[l], stop):
+            w = params[p]
+            sign = 1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0)
+            penalty += l1 * abs(w) + l2 * w * w
+            grad[p] += l1 * sign + 2.0 * l2 * w
+    return penalty
+
+
+@njit(**JIT)
+def feature_value(code, x1, x2):
+    """One input feature of a 2-D point (TensorFlow Playground's feature set)."""
+    if code == C.X1:
+        return x1
+    if code == C.X2:
+        return x2
+    if code == C.X1_SQ:
+        return x1 * x1
+    if code == C.X2_SQ:
+        return x2 * x2
+    if code == C.X1_X2:
+        return x1 * x2
+    if code == C.SIN_X1:
+        return math.sin(x1)
+    return math.sin(x2)
+
+
+@njit(**JIT)
+def load_inputs(X, idx, start, n, features, A):
+    """A[0:d_in, s] <- features of row X[idx[start+s]] (no augmentation; evaluation path)."""
+    identity = features[0] == C.IDENTITY
+    for s in range(n):
+        r = idx[start + s]
+        if identity:
+            for c in range(X.shape[1]):
+                A[c, s] = X[r, c]
+        else:
+            for f in range(features.size):
+                A[f, s] = feature_value(features[f], X[r, 0], X[r, 1])
+
+
+@njit(**JIT)
+def accuracy_count(loss_code, A, o0, k, T, idx, start, n):
+    """Correct predictions among n samples (binary: 0.5 threshold; hinge: sign; CE: argmax)."""
+    correct = 0.0
+    for s in range(n):
+        r = idx[start + s]
+        if loss_code == C.CROSS_ENTROPY:
+            best, arg_y = A[o0, s], 0
+            tbest, arg_t = T[r, 0], 0
+            for j in range(1, k):
+                if A[o0 + j, s] > best:
+                    best, arg_y = A[o0 + j, s], j
+                if T[r, j] > tbest:
+                    tbest, arg_t = T[r, j], j
+            correct += 1.0 if arg_y == arg_t else 0.0
+        else:
+            hits = 0.0
+            threshold = 0.5 if loss_code == C.BCE else 0.0
+            for j in range(k):
+                hits += 1.0 if (A[o0 + j, s] > threshold) == (T[r, j] > threshold) else 0.0
+            correct += hits / k
+    return correct

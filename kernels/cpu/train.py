@@ -1,0 +1,178 @@
+"""The fused training kernel: K minibatch steps per call, no Python in between, GIL released.
+
+Each step: gather a minibatch (augmentation, input noise, dropout), forward, loss, backward,
+L1/L2 gradient, scheduled learning rate, optimizer update, per-step loss into ``out_losses``.
+At each epoch end the permutation is reshuffled and, with early stopping on, the validation loss
+decides whether to keep going; on stop the best parameters are restored.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels import codes as C
+from kernels.cpu import rng as R
+from kernels.cpu.evaluate import dataset_loss
+from kernels.cpu.nn import (
+    JIT,
+    add_penalty,
+    backward_layers,
+    feature_value,
+    forward_layers,
+    layer_offsets,
+    output_delta,
+)
+from kernels.cpu.optim import lr_at, opt_update
+
+# the eight symmetries of the square, as (a, b, c, d) in x' = a x + b y, y' = c x + d y
+_D4 = np.array([[1, 0, 0, 1], [0, -1, 1, 0], [-1, 0, 0, -1], [0, 1, -1, 0],
+                [-1, 0, 0, 1], [1, 0, 0, -1], [0, 1, 1, 0], [0, -1, -1, 0]], dtype=np.float64)
+
+
+@njit(**JIT)
+def _augment(raw, tmp, reg, rng):
+    """Training-time augmentation of one raw sample in place (image shift, symmetry, jitter)."""
+    shift = int(reg[C.R_SHIFT])
+    if shift > 0:
+        side = int(reg[C.R_SIDE])
+        dx = R.below(rng, 2 * shift + 1) - shift
+        dy = R.below(rng, 2 * shift + 1) - shift
+        for r in range(side):
+            for c in range(side):
+                rr, cc = r - dy, c - dx
+                inside = 0 <= rr < side and 0 <= cc < side
+                tmp[r * side + c] = raw[rr * side + cc] if inside else 0.0
+        for i in range(side * side):
+            raw[i] = tmp[i]
+    mask = int(reg[C.R_SYMMETRY])
+    if mask > 0:
+        count = 0
+        for g in range(8):
+            count += (mask >> g) & 1
+        pick = R.below(rng, count)
+        for g in range(8):
+            if (mask >> g) & 1:
+                if pick == 0:
+                    x, y = raw[0], raw[1]
+                    raw[0] = _D4[g, 0] * x + _D4[g, 1] * y
+                    raw[1] = _D4[g, 2] * x + _D4[g, 3] * y
+                    break
+                pick -= 1
+    sigma = reg[C.R_JITTER]
+    if sigma > 0.0:
+        for i in range(raw.size):
+            raw[i] += sigma * R.normal(rng)
+
+
+@njit(**JIT)
+def _load_training_inputs(X, idx, start, n, features, reg, keep0, A, raw, tmp, rng):
+    """Input rows of A for a training minibatch: augmentation, features, noise, input dropout."""
+    identity = features[0] == C.IDENTITY
+    d_in = X.shape[1] if identity else features.size
+    augment = reg[C.R_SHIFT] > 0 or reg[C.R_SYMMETRY] > 0 or reg[C.R_JITTER] > 0.0
+    noise = reg[C.R_NOISE]
+    for s in range(n):
+        r = idx[start + s]
+        for c in range(X.shape[1]):
+            raw[c] = X[r, c]
+        if augment:
+            _augment(raw, tmp, reg, rng)
+        for f in range(d_in):
+            v = raw[f] if identity else feature_value(features[f], raw[0], raw[1])
+            if noise > 0.0:
+                v += noise * R.normal(rng)
+            if keep0 < 1.0:
+                v = v / keep0 if R.uniform(rng) < keep0 else 0.0
+            A[f, s] = v
+
+
+@njit(**JIT)
+def _dropout_hidden(sizes, keep, A, D, n, rng):
+    """Inverted dropout on hidden units: kept units are scaled by 1/p, so prediction needs no change."""
+    w_off, b_off, u_off = layer_offsets(sizes)
+    for l in range(1, sizes.size - 1):
+        p = keep[l]
+        if p >= 1.0:
+            continue
+        for r in range(u_off[l], u_off[l + 1]):
+            for s in range(n):
+                m = 1.0 / p if R.uniform(rng) < p else 0.0
+                A[r, s] *= m
+                D[r, s] *= m
+
+
+@njit(**JIT)
+def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps,
+                opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
+                X_val, T_val, best_params, best_loss, out_losses):
+    """Runs up to n_steps minibatch steps in place; returns how many ran.
+
+    params (P,), opt_state (2, P), best_params (P,): model dtype. X (n, d_raw), T (n, k): model dtype.
+    perm (n,) int64 sample order; counters (codes.N_COUNTERS,) int64: update count, position in perm,
+    epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch.
+    opt_hyper (codes.N_OPT_HYPER,), sched_hyper (codes.N_SCHED_HYPER,), reg (codes.N_REG,),
+    keep (len(sizes),) keep probabilities (inputs, hidden layers; the last is unused): float64.
+    rng (1,) uint64. best_loss (1,) float64. out_losses (>= n_steps,) float64 minibatch data losses.
+    Stops early (status set) on a non-finite loss or when early stopping fires.
+    """
+    n = X.shape[0]
+    k = sizes[-1]
+    U = 0
+    for l in range(sizes.size):
+        U += sizes[l]
+    B = min(batch_size, n)
+    A = np.empty((U, B), params.dtype)
+    D = np.ones((U, B), params.dtype)
+    dZ = np.empty((U, B), params.dtype)
+    Zout = np.empty((k, B), params.dtype)
+    grad = np.empty_like(params)
+    raw = np.empty(X.shape[1], params.dtype)
+    tmp = np.empty(X.shape[1], params.dtype)
+    o0 = U - k
+    L = sizes.size - 1
+    out_code = acts[L - 1]
+    patience = int(reg[C.R_PATIENCE])
+    use_dropout = False
+    for l in range(1, L):
+        use_dropout = use_dropout or keep[l] < 1.0
+    one = np.ones(1, params.dtype)
+    done = 0
+    while done < n_steps and counters[C.C_STATUS] == C.RUNNING:
+        pos = counters[C.C_POS]
+        if pos == 0:
+            R.shuffle(perm, rng)
+        b = min(B, n - pos)
+        _load_training_inputs(X, perm, pos, b, features, reg, keep[0], A, raw, tmp, rng)
+        forward_layers(params, sizes, acts, A, D, Zout, b, True)
+        if use_dropout:
+            _dropout_hidden(sizes, keep, A, D, b, rng)
+        loss = output_delta(loss_code, out_code, A, Zout, o0, k, T, perm, pos, b, dZ, True) / b
+        backward_layers(params, sizes, A, D, dZ, b, grad)
+        add_penalty(params, sizes, reg[C.R_L1], reg[C.R_L2], reg[C.R_BIAS] > 0.0, grad)
+        out_losses[done] = loss
+        done += 1
+        if not math.isfinite(loss):
+            counters[C.C_STATUS] = C.DIVERGED
+            break
+        counters[C.C_STEP] += 1
+        one[0] = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
+        opt_update(opt_code, opt_hyper, one[0], counters[C.C_STEP], params, grad, opt_state)
+        pos += b
+        counters[C.C_POS] = pos
+        if pos >= n:
+            counters[C.C_POS] = 0
+            counters[C.C_EPOCH] += 1
+            if patience > 0 and X_val.shape[0] > 0:
+                val, _ = dataset_loss(params, sizes, acts, loss_code, features, X_val, T_val)
+                if val < best_loss[0]:
+                    best_loss[0] = val
+                    best_params[:] = params
+                    counters[C.C_BAD_EPOCHS] = 0
+                    counters[C.C_BEST_EPOCH] = counters[C.C_EPOCH]
+                else:
+                    counters[C.C_BAD_EPOCHS] += 1
+                    if counters[C.C_BAD_EPOCHS] >= patience:
+                        counters[C.C_STATUS] = C.EARLY_STOPPED
+                        params[:] = best_params
+    return done
