@@ -39,13 +39,14 @@ class Trainer:
     """
 
     def __init__(self, model, X, T, optimizer, batch_size=32, regularization=None, validation=None,
-                 seed=0, symmetry_mask=0, image_side=0):
+                 seed=0, symmetry_mask=0, image_side=0, shuffle=True):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model = model
         self.X, self.T = X, T
         self.optimizer = optimizer
         self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
         self.regularization = regularization or Regularization()
         self.reg = self.regularization.pack(symmetry_mask, image_side)
         self.keep = self.regularization.keep_vector(model.sizes)
@@ -98,7 +99,7 @@ class Trainer:
         m = self.model
         done = m._kernels.train_steps(
             m.params, m._sizes, m._acts, m._loss, m._features, self.X, self.T, self.perm,
-            self.counters, self.batch_size, n_steps, opt.code, opt.hyper(), float(opt.learning_rate),
+            self.counters, self.batch_size, n_steps, self.shuffle, opt.code, opt.hyper(), float(opt.learning_rate),
             self.opt_state, sched.code, sched.hyper(), self.reg, self.keep, self.rng,
             self._val[0], self._val[1], self.best_params, self.best_loss, self._buffer)
         return self._buffer[:done].copy()

@@ -103,13 +103,13 @@ def _dropout_hidden(sizes, keep, A, D, n, rng):
 
 
 @njit(**JIT)
-def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps,
+def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle,
                 opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
                 X_val, T_val, best_params, best_loss, out_losses):
     """Runs up to n_steps minibatch steps in place; returns how many ran.
 
     params (P,), opt_state (2, P), best_params (P,): model dtype. X (n, d_raw), T (n, k): model dtype.
-    perm (n,) int64 sample order; counters (codes.N_COUNTERS,) int64: update count, position in perm,
+    perm (n,) int64 sample order, reshuffled at each epoch start when ``shuffle``; counters (codes.N_COUNTERS,) int64: update count, position in perm,
     epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch.
     opt_hyper (codes.N_OPT_HYPER,), sched_hyper (codes.N_SCHED_HYPER,), reg (codes.N_REG,),
     keep (len(sizes),) keep probabilities (inputs, hidden layers; the last is unused): float64.
@@ -140,7 +140,7 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     done = 0
     while done < n_steps and counters[C.C_STATUS] == C.RUNNING:
         pos = counters[C.C_POS]
-        if pos == 0:
+        if pos == 0 and shuffle:
             R.shuffle(perm, rng)
         b = min(B, n - pos)
         _load_training_inputs(X, perm, pos, b, features, reg, keep[0], A, raw, tmp, rng)
