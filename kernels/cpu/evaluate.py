@@ -45,7 +45,7 @@ def dataset_loss(params, sizes, acts, loss_code, features, X, T):
     for start in range(0, n, c):
         m = min(c, n - start)
         load_inputs(X, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False)
+        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
         total += output_delta(loss_code, out_code, A, Zout, U - k, k, T, idx, start, m, A, False)
         correct += accuracy_count(loss_code, A, U - k, k, T, idx, start, m)
     return total / n, correct / n
@@ -63,7 +63,7 @@ def loss_and_grad(params, sizes, acts, loss_code, features, X, T, l1, l2, includ
     Zout = np.empty((k, n), params.dtype)
     idx = np.arange(n)
     load_inputs(X, idx, 0, n, features, A)
-    forward_layers(params, sizes, acts, A, D, Zout, n, True)
+    forward_layers(params, sizes, acts, A, D, Zout, n, True, np.empty(0), np.zeros(1, np.uint64))
     loss = output_delta(loss_code, acts[sizes.size - 2], A, Zout, U - k, k, T, idx, 0, n, dZ, True)
     backward_layers(params, sizes, A, D, dZ, n, grad)
     return loss / n + add_penalty(params, sizes, l1, l2, include_bias, grad)
@@ -83,7 +83,7 @@ def predict(params, sizes, acts, features, X, out):
         A = np.empty((U, m), params.dtype)
         Zout = np.empty((k, m), params.dtype)
         load_inputs(X, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False)
+        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
         for s in range(m):
             for j in range(k):
                 out[start + s, j] = A[U - k + j, s]
@@ -103,7 +103,7 @@ def eval_grid(params, sizes, acts, features, G, out):
         A = np.empty((U, m), params.dtype)
         Zout = np.empty((k, m), params.dtype)
         load_inputs(G, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False)
+        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
         for u in range(U):
             for s in range(m):
                 out[u, start + s] = A[u, s]
@@ -130,7 +130,7 @@ def loss_many(P, sizes, acts, loss_code, features, X, T, out_loss, out_acc):
         Zout = np.empty((k, n), P.dtype)
         A[:d_in, :] = inputs
         for i in range(w, m, n_workers):
-            forward_layers(P[i], sizes, acts, A, A, Zout, n, False)
+            forward_layers(P[i], sizes, acts, A, A, Zout, n, False, np.empty(0), np.zeros(1, np.uint64))
             out_loss[i] = output_delta(loss_code, out_code, A, Zout, U - k, k, T, idx, 0, n, A,
                                        False) / n
             out_acc[i] = accuracy_count(loss_code, A, U - k, k, T, idx, 0, n) / n

@@ -18,6 +18,7 @@ from numba import njit
 
 from kernels import codes as C
 from kernels.config import FASTMATH
+from kernels.cpu.rng import uniform
 
 JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
 
@@ -152,8 +153,12 @@ def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
 
 
 @njit(**JIT)
-def forward_layers(params, sizes, acts, A, D, Zout, n, with_derivative):
-    """Forward pass from the input rows already in A. Fills every layer, Zout and (optionally) D."""
+def forward_layers(params, sizes, acts, A, D, Zout, n, with_derivative, keep, rng):
+    """Forward pass from the input rows already in A. Fills every layer, Zout and (optionally) D.
+
+    keep: per-layer keep probabilities for inverted dropout on hidden units (an empty array, or
+    with_derivative False, means no dropout); rng: the random stream (uint64[1]) for the masks.
+    """
     w_off, b_off, u_off = layer_offsets(sizes)
     L = sizes.size - 1
     for l in range(L):
@@ -173,6 +178,18 @@ def forward_layers(params, sizes, acts, A, D, Zout, n, with_derivative):
             activate_rows(code, A, o0, o0 + fan_out, n)
             if with_derivative:
                 derivative_rows(code, A, D, o0, o0 + fan_out, n)
+                if keep.size > l + 1 and keep[l + 1] < 1.0:
+                    dropout_rows(keep[l + 1], A, D, o0, o0 + fan_out, n, rng)
+
+
+@njit(**JIT)
+def dropout_rows(p, A, D, r0, r1, n, rng):
+    """Inverted dropout: kept units are scaled by 1/p (prediction then needs no change)."""
+    for r in range(r0, r1):
+        for s in range(n):
+            m = 1.0 / p if uniform(rng) < p else 0.0
+            A[r, s] *= m
+            D[r, s] *= m
 
 
 @njit(**JIT)

@@ -9,7 +9,9 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.cpu.nn import JIT
+from kernels.config import FASTMATH
+
+JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)

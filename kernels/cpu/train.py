@@ -20,7 +20,6 @@ from kernels.cpu.nn import (
     backward_layers,
     feature_value,
     forward_layers,
-    layer_offsets,
     output_delta,
 )
 from kernels.cpu.optim import lr_at, opt_update
@@ -88,21 +87,6 @@ def _load_training_inputs(X, idx, start, n, features, reg, keep0, A, raw, tmp, r
 
 
 @njit(**JIT)
-def _dropout_hidden(sizes, keep, A, D, n, rng):
-    """Inverted dropout on hidden units: kept units are scaled by 1/p, so prediction needs no change."""
-    w_off, b_off, u_off = layer_offsets(sizes)
-    for l in range(1, sizes.size - 1):
-        p = keep[l]
-        if p >= 1.0:
-            continue
-        for r in range(u_off[l], u_off[l + 1]):
-            for s in range(n):
-                m = 1.0 / p if R.uniform(rng) < p else 0.0
-                A[r, s] *= m
-                D[r, s] *= m
-
-
-@njit(**JIT)
 def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle,
                 opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
                 X_val, T_val, best_params, best_loss, out_losses):
@@ -133,9 +117,6 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     L = sizes.size - 1
     out_code = acts[L - 1]
     patience = int(reg[C.R_PATIENCE])
-    use_dropout = False
-    for l in range(1, L):
-        use_dropout = use_dropout or keep[l] < 1.0
     one = np.ones(1, params.dtype)
     done = 0
     while done < n_steps and counters[C.C_STATUS] == C.RUNNING:
@@ -144,9 +125,7 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
             R.shuffle(perm, rng)
         b = min(B, n - pos)
         _load_training_inputs(X, perm, pos, b, features, reg, keep[0], A, raw, tmp, rng)
-        forward_layers(params, sizes, acts, A, D, Zout, b, True)
-        if use_dropout:
-            _dropout_hidden(sizes, keep, A, D, b, rng)
+        forward_layers(params, sizes, acts, A, D, Zout, b, True, keep, rng)
         loss = output_delta(loss_code, out_code, A, Zout, o0, k, T, perm, pos, b, dZ, True) / b
         backward_layers(params, sizes, A, D, dZ, b, grad)
         add_penalty(params, sizes, reg[C.R_L1], reg[C.R_L2], reg[C.R_BIAS] > 0.0, grad)
