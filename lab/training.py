@@ -48,6 +48,7 @@ class Trainer:
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.regularization = regularization or Regularization()
+        self.symmetry_mask, self.image_side = symmetry_mask, image_side
         self.reg = self.regularization.pack(symmetry_mask, image_side)
         self.keep = self.regularization.keep_vector(model.sizes)
         if validation is not None:
@@ -94,6 +95,9 @@ class Trainer:
         n_steps = int(n_steps)
         if self._buffer.size < n_steps:
             self._buffer = np.empty(n_steps)
+        # settings are read on every call, so sliders moved while training take effect at once
+        self.reg = self.regularization.pack(self.symmetry_mask, self.image_side)
+        self.keep = self.regularization.keep_vector(self.model.sizes)
         opt = self.optimizer
         sched = opt.schedule or schedules.Constant()
         m = self.model

@@ -1,0 +1,205 @@
+"""A training run driven a frame at a time, for the pages (by a background thread) or for a notebook
+(by calling ``advance``). Each frame is a plain dict of NumPy arrays that a view can render.
+
+The thread calls the fused kernel (K steps, GIL released), builds one frame, and waits until the page
+has taken it (or a second has passed), so an abandoned page costs almost nothing; ``stop`` ends it.
+"""
+
+import threading
+import time
+
+import numpy as np
+
+from lab.playground import PlaygroundConfig, grid_points
+from lab.training import Trainer
+
+GRID = 64          # decision-boundary resolution
+NEURON_GRID = 16   # per-neuron heatmap resolution in the network diagram
+MAX_CHECKPOINTS = 400
+
+
+class LiveTraining:
+    """One run of the playground. ``config``: a PlaygroundConfig; ``split``: data to reuse (e.g. an
+    upload or the data of a run being compared); ``init_params``: start from these weights."""
+
+    def __init__(self, config, split=None, init_params=None):
+        self.config = config
+        self.split = split if split is not None else config.make_data()
+        self.model = config.make_model(self.split)
+        if init_params is not None:
+            if init_params.shape != self.model.params.shape:
+                raise ValueError("the compared run needs the same architecture as the original")
+            self.model.params[:] = init_params
+        self.initial_params = self.model.params.copy()
+        s, m = self.split, self.model
+        self.X_train, self.X_test = m.check_inputs(s.X_train), m.check_inputs(s.X_test)
+        self.T_train = m.check_targets(s.y_train, len(s.y_train))
+        self.T_test = m.check_targets(s.y_test, len(s.y_test)) if len(s.y_test) else None
+        reg = config.regularization
+        validation = (s.X_test, s.y_test) if reg.patience > 0 and len(s.y_test) else None
+        if reg.patience > 0 and validation is None:
+            raise ValueError("early stopping needs a test split to validate on")
+        self.trainer = Trainer(m, self.X_train, self.T_train, config.optimizer, batch_size=config.batch_size,
+                               regularization=reg, validation=validation, seed=config.seed,
+                               symmetry_mask=s.symmetry_mask, image_side=s.image_side)
+        if s.is_2d:
+            self.grid_x, self.grid_y, self.grid = grid_points(s.window, GRID)
+        self.checkpoints = [self.initial_params.copy()]
+        self.checkpoint_epochs = [0]
+        self.message = ""
+        self.frames_made = 0
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._taken = threading.Event()
+        self._thread = None
+        self.latest = self.frame(np.empty(0))
+
+    # ----- driving ---------------------------------------------------------------------------------
+    @property
+    def status(self):
+        return self.trainer.status
+
+    @property
+    def running(self):
+        return self._running.is_set()
+
+    def advance(self, steps):
+        """Runs ``steps`` minibatch steps (fewer at a stop) and returns the new frame."""
+        with self._lock:
+            cfg, tr = self.config, self.trainer
+            tr.optimizer = cfg.optimizer
+            tr.batch_size = cfg.batch_size
+            if cfg.max_epochs and tr.epoch >= cfg.max_epochs:
+                return self.latest
+            if tr.status != "running":
+                return self.latest
+            if cfg.max_epochs:
+                left = (cfg.max_epochs - tr.epoch) * tr.steps_per_epoch - int(tr.counters[1] > 0) * (
+                    -(-int(tr.counters[1]) // max(1, min(tr.batch_size, len(self.X_train)))))
+                steps = max(1, min(steps, left))
+            epoch_before = tr.epoch
+            losses = tr.run(steps)
+            if tr.epoch > epoch_before:
+                self._checkpoint()
+            self._update_message()
+            self.latest = self.frame(losses)
+            self.frames_made += 1
+            return self.latest
+
+    def step_epoch(self):
+        """One epoch (the page's 'step' button)."""
+        return self.advance(self.trainer.steps_per_epoch)
+
+    def _checkpoint(self):
+        self.checkpoints.append(self.model.params.copy())
+        self.checkpoint_epochs.append(self.trainer.epoch)
+        if len(self.checkpoints) > MAX_CHECKPOINTS:  # keep the first, thin the rest evenly
+            self.checkpoints = self.checkpoints[:1] + self.checkpoints[2::2]
+            self.checkpoint_epochs = self.checkpoint_epochs[:1] + self.checkpoint_epochs[2::2]
+
+    def _update_message(self):
+        tr, cfg = self.trainer, self.config
+        if tr.status == "diverged":
+            self.message = (f"Training diverged at epoch {tr.epoch}: the loss became NaN or infinite. "
+                            f"Lower the learning rate (now {cfg.optimizer.learning_rate:g}) and press reset.")
+            self._running.clear()
+        elif tr.status == "early_stopped":
+            best = int(tr.counters[5])
+            self.message = (f"Early stopping at epoch {tr.epoch}: no test-loss improvement for "
+                            f"{cfg.regularization.patience} epochs; restored the weights of epoch {best}.")
+            self._running.clear()
+        elif cfg.max_epochs and tr.epoch >= cfg.max_epochs:
+            self.message = f"Stopped after {tr.epoch} epochs (the limit you set)."
+            self._running.clear()
+
+    # ----- frames ----------------------------------------------------------------------------------
+    def evaluate(self):
+        m = self.model
+        train = m.evaluate(self.X_train, self.split.y_train)
+        test = m.evaluate(self.X_test, self.split.y_test) if self.T_test is not None else {}
+        return train, test
+
+    def frame(self, losses):
+        """A snapshot for the views: metrics, boundary grids, weights, gradients, predictions."""
+        m, tr = self.model, self.trainer
+        train, test = self.evaluate()
+        _, grad = m.loss_and_grad(self.X_train, self.split.y_train)
+        frame = {
+            "epoch": tr.epoch, "step": tr.step, "status": tr.status, "message": self.message,
+            "learning_rate": tr.learning_rate, "losses": losses,
+            "train_loss": train["loss"], "test_loss": test.get("loss", np.nan),
+            "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
+            "weights": [(W.copy(), b.copy()) for W, b in m.layers()],
+            "gradient": grad,
+            "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()],
+        }
+        if self.split.is_2d:
+            units = m.unit_outputs(self.grid)
+            frame["output_grid"] = units[-1].reshape(GRID, GRID)
+            step = GRID // NEURON_GRID
+            frame["unit_grids"] = units.reshape(units.shape[0], GRID, GRID)[:, ::step, ::step]
+        elif self.split.image_side and len(self.split.y_test):
+            k = self.split.n_classes
+            pred = m.predict_classes(self.X_test)
+            confusion = np.zeros((k, k), np.int64)
+            np.add.at(confusion, (self.split.y_test, pred), 1)
+            frame["confusion"] = confusion
+            frame["sample_predictions"] = pred[:24]
+        return frame
+
+    # ----- the background thread -------------------------------------------------------------------
+    def take(self):
+        """The newest frame, marking it consumed (lets the thread compute the next one)."""
+        self._taken.set()
+        return self.latest
+
+    def play(self):
+        if self.status != "running":
+            return
+        self._running.set()
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="lab-training", daemon=True)
+            self._thread.start()
+
+    def pause(self):
+        self._running.clear()
+
+    def stop(self, timeout=2.0):
+        """Ends the thread (closing a page calls this); safe to call more than once."""
+        self._stop.set()
+        self._running.clear()
+        self._taken.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def thread_alive(self):
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self):
+        while not self._stop.is_set():
+            if not self._running.wait(0.1):
+                continue
+            try:
+                self.advance(self.config.steps_per_frame)
+            except Exception as err:  # never let a thread die silently: tell the page
+                self.message = f"Training stopped: {err}"
+                self._running.clear()
+                continue
+            self._taken.clear()
+            self._taken.wait(1.0)
+            time.sleep(0)
+
+
+def compare_config(config, **change):
+    """A copy of ``config`` with some settings changed (e.g. optimizer_name='rmsprop')."""
+    other = PlaygroundConfig()
+    settings = config.to_dict()
+    top_changes = {k: v for k, v in change.items() if k in PlaygroundConfig._TOP}
+    settings.update(top_changes)
+    if "optimizer_name" in top_changes:
+        settings["optimizer"] = {}
+    other.apply(settings)
+    return other

@@ -1,0 +1,219 @@
+"""The playground's configuration: every setting declared once, with bounds and docs, serialisable to a
+URL query and to JSON so a link or a file reproduces a setup.
+
+Nested objects follow Panel's sub-object pattern: ``optimizer`` and ``schedule`` are the selected
+objects, each with its own hyperparameters (so a view shows exactly that optimizer's sliders).
+"""
+
+import json
+
+import numpy as np
+import param
+
+from lab import datasets, optimizers, schedules
+from lab.model import ACTIVATIONS, FEATURES, INITS, MLP, OUTPUTS
+from lab.regularizers import Regularization
+
+LOSS_CHOICES = ["auto", "bce", "cross_entropy", "hinge", "mse"]
+MAX_DIAGRAM_LAYERS, MAX_DIAGRAM_UNITS = 8, 64
+
+
+def parse_hidden(text):
+    """'8, 8' -> [8, 8]; '' -> [] (no hidden layer). ValueError with what to type otherwise."""
+    text = str(text).strip()
+    if not text:
+        return []
+    try:
+        sizes = [int(part) for part in text.replace(";", ",").split(",")]
+    except ValueError:
+        raise ValueError(f"hidden layers must be whole numbers separated by commas, like 8, 8 (got {text!r})") from None
+    if len(sizes) > 16 or any(not 1 <= s <= 1024 for s in sizes):
+        raise ValueError("use at most 16 hidden layers of 1 to 1024 units each")
+    return sizes
+
+
+class PlaygroundConfig(param.Parameterized):
+    # data
+    dataset = param.Selector(default="circle", objects=datasets.names(), doc="Data set to learn.")
+    noise = param.Number(0.0, bounds=(0.0, 0.5), step=0.05,
+                         doc="Label/point noise as a fraction (the Playground's slider divided by 100).")
+    test_ratio = param.Number(0.5, bounds=(0.1, 0.9), step=0.05, doc="Fraction of points held out for testing.")
+    n_points = param.Integer(500, bounds=(20, 5000), doc="Number of generated points (2-D data sets).")
+    data_seed = param.Integer(0, bounds=(0, 2**31 - 1), doc="Seed of the data generator.")
+    features = param.ListSelector(default=["x1", "x2"], objects=list(FEATURES),
+                                  doc="Input features computed from (x1, x2) for 2-D data.")
+    # network
+    hidden = param.String("4, 2", doc="Hidden layer sizes, comma separated (empty: no hidden layer).")
+    activation = param.String("tanh", doc="Hidden activation, or one per hidden layer separated by commas: "
+                              + ", ".join(ACTIVATIONS))
+    output = param.Selector(default="auto", objects=["auto"] + list(OUTPUTS),
+                            doc="Output head; 'auto' picks it from the data kind.")
+    loss = param.Selector(default="auto", objects=LOSS_CHOICES, doc="Loss; 'auto' picks the output's natural loss.")
+    init = param.Selector(default="glorot", objects=list(INITS), doc="Weight initialisation scheme.")
+    seed = param.Integer(0, bounds=(0, 2**31 - 1), doc="Seed of the weights and of minibatch order.")
+    dtype = param.Selector(default="float32", objects=["float32", "float64"], doc="Floating-point precision.")
+    backend = param.Selector(default="cpu", objects=["cpu", "cuda", "auto"], doc="Where the kernels run.")
+    # training
+    optimizer_name = param.Selector(default="sgd", objects=optimizers.names(), doc="Optimizer.")
+    schedule_name = param.Selector(default="constant", objects=schedules.names(), doc="Learning-rate schedule.")
+    batch_size = param.Integer(10, bounds=(1, 1024), doc="Minibatch size.")
+    steps_per_frame = param.Integer(10, bounds=(1, 2000), doc="Speed: minibatch steps computed per frame.")
+    max_epochs = param.Integer(0, bounds=(0, 1000000), doc="Stop after this many epochs (0 = never).")
+
+    def __init__(self, **params):
+        self.optimizers = {name: cls(learning_rate=0.03) for name, cls in optimizers.REGISTRY.items()}
+        self.schedules = {name: cls() for name, cls in schedules.REGISTRY.items()}
+        self.regularization = Regularization()
+        super().__init__(**params)
+
+    @property
+    def optimizer(self):
+        """The selected optimizer object, with the selected schedule attached."""
+        opt = self.optimizers[self.optimizer_name]
+        sched = self.schedules[self.schedule_name]
+        opt.schedule = None if self.schedule_name == "constant" else sched
+        return opt
+
+    @property
+    def schedule(self):
+        return self.schedules[self.schedule_name]
+
+    # ----- building the run ----------------------------------------------------------------------
+    def make_data(self, upload=None):
+        if self.dataset == "digits" or upload is None:
+            return datasets.make(self.dataset, n=self.n_points, noise=self.noise,
+                                 test_ratio=self.test_ratio, seed=self.data_seed)
+        return upload
+
+    def make_model(self, split):
+        """The MLP for a data split; ValueError (with what to change) for inconsistent settings."""
+        hidden = parse_hidden(self.hidden)
+        acts = [a.strip() for a in self.activation.split(",") if a.strip()] or ["tanh"]
+        if len(acts) == 1:
+            acts = acts * len(hidden)
+        elif len(acts) != len(hidden):
+            raise ValueError(f"{len(acts)} activations for {len(hidden)} hidden layers; give one, or one per layer")
+        output = self.output
+        if output == "auto":
+            output = {"binary": "sigmoid", "multiclass": "softmax", "regression": "linear"}[split.kind]
+        n_out = split.n_classes if output == "softmax" else 1
+        if split.kind == "multiclass" and output != "softmax":
+            raise ValueError(f"{split.n_classes} classes need the softmax output")
+        if split.kind == "regression" and self.loss not in ("auto", "mse"):
+            raise ValueError("regression data needs the mse loss")
+        features = None
+        n_in = split.n_features
+        if split.is_2d:
+            if not self.features:
+                raise ValueError("pick at least one input feature")
+            features = list(self.features)
+            n_in = len(features)
+        return MLP([n_in, *hidden, n_out], activation=acts, output=output,
+                   loss=None if self.loss == "auto" else self.loss, seed=self.seed, dtype=self.dtype,
+                   backend=self.backend, init=self.init, features=features)
+
+    # ----- serialisation ---------------------------------------------------------------------------
+    _TOP = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features", "hidden", "activation",
+            "output", "loss", "init", "seed", "dtype", "backend", "optimizer_name", "schedule_name",
+            "batch_size", "steps_per_frame", "max_epochs")
+
+    @staticmethod
+    def _settings(obj):
+        # a schedule attached to an optimizer starts from the optimizer's rate, so its own is not saved
+        skip = ("name", "schedule") + (("learning_rate",) if isinstance(obj, schedules.Schedule) else ())
+        return {k: v for k, v in obj.param.values().items() if k not in skip}
+
+    def to_dict(self):
+        """Every setting, including the selected optimizer's, schedule's and regularizers'."""
+        out = {k: getattr(self, k) for k in self._TOP}
+        out["optimizer"] = self._settings(self.optimizers[self.optimizer_name])
+        out["schedule"] = self._settings(self.schedule)
+        out["regularization"] = self._settings(self.regularization)
+        return out
+
+    def apply(self, settings):
+        """Sets everything from to_dict()'s output; unknown keys or bad values raise ValueError."""
+        settings = dict(settings)
+        nested = {key: settings.pop(key, {}) for key in ("optimizer", "schedule", "regularization")}
+        unknown = set(settings) - set(self._TOP)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
+        self.param.update(**settings)
+        for key, obj in (("optimizer", self.optimizers[self.optimizer_name]), ("schedule", self.schedule),
+                         ("regularization", self.regularization)):
+            values = nested[key] or {}
+            bad = set(values) - set(obj.param)
+            if bad:
+                raise ValueError(f"unknown {key} settings {sorted(bad)}")
+            obj.param.update(**values)
+
+    def to_json(self):
+        return json.dumps(self.to_dict(), indent=2)
+
+    def from_json(self, text):
+        try:
+            settings = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"not a valid settings file: {err}") from None
+        if not isinstance(settings, dict):
+            raise ValueError("a settings file must hold a JSON object")
+        self.apply(settings)
+
+    def to_query(self):
+        """Flat {name: string} for a URL: top-level names, then opt.*, sched.*, reg.* for nested ones."""
+        d = self.to_dict()
+        query = {}
+        for key in self._TOP:
+            value = d[key]
+            query[key] = ",".join(value) if isinstance(value, list) else str(value)
+        for prefix, key in (("opt", "optimizer"), ("sched", "schedule"), ("reg", "regularization")):
+            for name, value in d[key].items():
+                if value is not None:
+                    query[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        return query
+
+    def from_query(self, query):
+        """Inverse of to_query, tolerant of missing keys; ValueError names a bad key or value."""
+        top, nested = {}, {"optimizer": {}, "schedule": {}, "regularization": {}}
+        prefixes = {"opt": "optimizer", "sched": "schedule", "reg": "regularization"}
+        for key, raw in query.items():
+            if key in self._TOP:
+                top[key] = self._coerce(self.param[key], raw, key)
+            elif "." in key and key.split(".", 1)[0] in prefixes:
+                prefix, name = key.split(".", 1)
+                nested[prefixes[prefix]][name] = raw
+        self.apply(top)
+        for key, obj in (("optimizer", self.optimizers[self.optimizer_name]), ("schedule", self.schedule),
+                         ("regularization", self.regularization)):
+            values = {}
+            for name, raw in nested[key].items():
+                if name not in obj.param or name == "name":
+                    raise ValueError(f"unknown {key} setting {name!r} in the URL")
+                values[name] = self._coerce(obj.param[name], raw, f"{key}.{name}")
+            obj.param.update(**values)
+
+    @staticmethod
+    def _coerce(p, raw, key):
+        try:
+            if isinstance(p, param.Boolean):
+                return str(raw).lower() in ("true", "1", "yes")
+            if isinstance(p, param.Integer):
+                return int(float(raw))
+            if isinstance(p, param.Number):
+                return float(raw)
+            if isinstance(p, param.ListSelector):
+                return [v for v in str(raw).split(",") if v]
+            if isinstance(p, param.List):
+                return [float(v) for v in str(raw).split(",") if v] if raw not in ("", "None") else None
+            return str(raw)
+        except ValueError:
+            raise ValueError(f"URL setting {key}={raw!r} is not a valid value") from None
+
+
+def grid_points(window, resolution):
+    """(xs, ys, points (r*r, 2)) covering a 2-D window, row-major in y then x."""
+    (x0, x1), (y0, y1) = window
+    xs = np.linspace(x0, x1, resolution)
+    ys = np.linspace(y0, y1, resolution)
+    X, Y = np.meshgrid(xs, ys)
+    return xs, ys, np.column_stack([X.ravel(), Y.ravel()])
