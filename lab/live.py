@@ -47,6 +47,7 @@ class LiveTraining:
         self.checkpoints = [self.initial_params.copy()]
         self.checkpoint_epochs = [0]
         self.message = ""
+        self.history = {}
         self.frames_made = 0
         self._lock = threading.RLock()
         self._stop = threading.Event()
@@ -84,8 +85,26 @@ class LiveTraining:
                 self._checkpoint()
             self._update_message()
             self.latest = self.frame(losses)
+            self._record(self.latest)
             self.frames_made += 1
             return self.latest
+
+    def _record(self, frame):
+        h = self.history
+        for key in ("epoch", "step", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
+                    "learning_rate"):
+            h.setdefault(key, []).append(frame[key])
+        if len(h["epoch"]) > 20000:
+            for key in h:
+                h[key] = h[key][::2]
+
+    def history_csv(self):
+        """The recorded metrics (one row per frame) as CSV text."""
+        keys = list(self.history)
+        rows = [",".join(keys)]
+        rows += [",".join(f"{v:.6g}" if isinstance(v, float) else str(v) for v in values)
+                 for values in zip(*(self.history[k] for k in keys))]
+        return "\n".join(rows) + "\n"
 
     def step_epoch(self):
         """One epoch (the page's 'step' button)."""
@@ -133,6 +152,8 @@ class LiveTraining:
             "weights": [(W.copy(), b.copy()) for W, b in m.layers()],
             "gradient": grad,
             "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()],
+            "weight_histogram": np.histogram(m.params, bins=30),
+            "gradient_histogram": np.histogram(grad, bins=30),
         }
         if self.split.is_2d:
             units = m.unit_outputs(self.grid)

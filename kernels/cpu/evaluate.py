@@ -5,7 +5,7 @@ Data sets are processed in column chunks of ``CHUNK`` samples so the workspace s
 """
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from kernels.cpu.nn import (
     JIT,
@@ -18,6 +18,7 @@ from kernels.cpu.nn import (
 )
 
 CHUNK = 256
+WORKERS = 64  # parameter vectors are dealt round-robin to this many parallel tasks
 PJIT = dict(JIT, parallel=True)
 
 
@@ -123,7 +124,7 @@ def loss_many(P, sizes, acts, loss_code, features, X, T, out_loss, out_acc):
     idx = np.arange(n)
     inputs = np.empty((d_in, n), P.dtype)
     load_inputs(X, idx, 0, n, features, inputs)
-    n_workers = min(m, 4 * get_num_threads())
+    n_workers = min(m, WORKERS)
     out_code = acts[sizes.size - 2]
     for w in prange(n_workers):
         A = np.empty((U, n), P.dtype)

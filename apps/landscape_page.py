@@ -1,0 +1,5 @@
+import panel as pn
+
+
+def build(query):
+    return pn.pane.Markdown("coming")

@@ -1,0 +1,12 @@
+"""Entry point of `panel serve apps/`: one document per browser tab, built by apps.shell."""
+
+import sys
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parent.parent)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from apps.shell import build  # noqa: E402
+
+build().servable(title="Training lab")

@@ -1,0 +1,283 @@
+"""Bokeh views of a playground run. Each view owns its figures and named data sources, and
+``update(frame)`` copies a frame (see lab.live) into them. No numerics here: only arrangement."""
+
+import numpy as np
+from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
+from bokeh.plotting import figure
+
+ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
+ROLLOVER = 2000
+
+
+def _blend(a, b, t):
+    a = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#%02x%02x%02x" % tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
+
+# the Playground's diverging palette: orange (negative/class 0) - light - blue (positive/class 1)
+PALETTE = [_blend(ORANGE, LIGHT, i / 127) for i in range(128)] + [_blend(LIGHT, BLUE, i / 127) for i in range(128)]
+
+
+def output_range(model):
+    return (0.0, 1.0) if model.output in ("sigmoid", "softmax") else (-1.0, 1.0)
+
+
+def _figure(title, name, **kwargs):
+    kwargs.setdefault("height", 300)
+    kwargs.setdefault("width", 300)
+    p = figure(title=title, name=name, toolbar_location=None, **kwargs)
+    p.title.text_font_size = "12px"
+    return p
+
+
+class BoundaryView:
+    """Decision boundary (or regression surface) with training and test points, for 2-D data."""
+
+    def __init__(self, live, suffix="", title="Output on the input plane"):
+        split, model = live.split, live.model
+        (x0, x1), (y0, y1) = split.window
+        self.live = live
+        self.low, self.high = output_range(model)
+        self.mapper = LinearColorMapper(palette=PALETTE, low=self.low, high=self.high)
+        self.image = ColumnDataSource(dict(image=[np.full((2, 2), np.nan)], x=[x0], y=[y0],
+                                           dw=[x1 - x0], dh=[y1 - y0]), name=f"boundary_image{suffix}")
+        self.train = ColumnDataSource(name=f"train_points{suffix}")
+        self.test = ColumnDataSource(name=f"test_points{suffix}")
+        self.figure = _figure(title, f"boundary{suffix}", x_range=Range1d(x0, x1), y_range=Range1d(y0, y1),
+                              width=340, height=340)
+        self.figure.image("image", x="x", y="y", dw="dw", dh="dh", source=self.image,
+                          color_mapper=self.mapper)
+        self.figure.scatter("x1", "x2", source=self.train, fill_color="color", line_color="white", size=6)
+        self.test_glyph = self.figure.scatter("x1", "x2", source=self.test, fill_color="color",
+                                              line_color="black", size=6)
+        self.figure.add_tools(HoverTool(tooltips=[("x1", "@x1{0.00}"), ("x2", "@x2{0.00}"),
+                                                  ("label", "@label")]))
+        self.discrete = False
+        self.set_points()
+
+    def _colors(self, y):
+        if self.live.split.kind == "regression":
+            return [PALETTE[int(np.clip((v - self.low) / (self.high - self.low), 0, 1) * 255)] for v in y]
+        return [BLUE if v == 1 else ORANGE for v in y]
+
+    def set_points(self):
+        s = self.live.split
+        self.train.data = dict(x1=s.X_train[:, 0], x2=s.X_train[:, 1], label=s.y_train,
+                               color=self._colors(s.y_train))
+        self.test.data = dict(x1=s.X_test[:, 0], x2=s.X_test[:, 1], label=s.y_test,
+                              color=self._colors(s.y_test))
+
+    def show_test(self, visible):
+        self.test_glyph.visible = bool(visible)
+
+    def update(self, frame):
+        grid = frame["output_grid"]
+        if self.discrete:
+            middle = (self.low + self.high) / 2
+            grid = np.where(grid > middle, self.high, self.low)
+        self.image.data.update(image=[grid])
+
+
+class NetworkView:
+    """Neurons (each with its own output heatmap for 2-D data) and links coloured by sign, width ~ |w|."""
+
+    MAX_UNITS = 64
+
+    def __init__(self, live):
+        model = live.model
+        self.sizes = model.sizes
+        self.shown = [min(s, self.MAX_UNITS) for s in self.sizes]
+        tallest = max(self.shown)
+        self.positions = []  # (x, y) per shown unit, per layer
+        for l, n in enumerate(self.shown):
+            ys = np.linspace(0, tallest - 1, n) if n > 1 else np.array([(tallest - 1) / 2])
+            self.positions.append([(2.0 * l, float(y)) for y in ys[::-1]])
+        self.box = 0.8
+        self.units = ColumnDataSource(name="network_units")
+        self.links = ColumnDataSource(name="network_links")
+        self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
+        width = max(320, 90 * len(self.sizes))
+        height = int(min(560, max(240, 26 * tallest)))
+        p = _figure("Network: neuron outputs, links coloured by sign (hover for weights)", "network",
+                    width=width, height=height, x_range=Range1d(-1, 2 * len(self.sizes) - 1),
+                    y_range=Range1d(-1, tallest))
+        p.axis.visible = False
+        p.grid.visible = False
+        link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_color="color",
+                               line_width="width", line_alpha=0.7)
+        p.add_tools(HoverTool(renderers=[link_glyph], tooltips=[("link", "@label"), ("w", "@w{0.000}")]))
+        self.two_d = live.split.is_2d
+        if self.two_d:
+            p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.units, color_mapper=self.mapper)
+        else:
+            p.scatter("cx", "cy", source=self.units, size=8, fill_color="color", line_color="#555")
+        for l, (n, shown) in enumerate(zip(self.sizes, self.shown)):
+            if n > shown:
+                p.text([2.0 * l], [-0.9], [f"+{n - shown} more"], text_font_size="9px", text_align="center")
+        self.figure = p
+
+    def update(self, frame):
+        xs0, ys0, xs1, ys1, colors, widths, ws, labels = [], [], [], [], [], [], [], []
+        top = max((np.abs(W).max() for W, _ in frame["weights"]), default=1.0) or 1.0
+        for l, (W, _) in enumerate(frame["weights"]):
+            for i, (xa, ya) in enumerate(self.positions[l]):
+                for j, (xb, yb) in enumerate(self.positions[l + 1]):
+                    w = float(W[i, j])
+                    xs0.append(xa + self.box / 2)
+                    ys0.append(ya)
+                    xs1.append(xb - self.box / 2)
+                    ys1.append(yb)
+                    colors.append(BLUE if w > 0 else ORANGE)
+                    widths.append(0.3 + 4.0 * abs(w) / top)
+                    ws.append(w)
+                    labels.append(f"layer {l} unit {i} -> unit {j}")
+        self.links.data = dict(x0=xs0, y0=ys0, x1=xs1, y1=ys1, color=colors, width=widths, w=ws, label=labels)
+        positions = [pos for layer in self.positions for pos in layer]
+        offsets = np.cumsum([0] + self.sizes[:-1])
+        rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
+        if self.two_d:
+            grids = frame["unit_grids"]
+            self.units.data = dict(image=[grids[r] for r in rows],
+                                   x=[x - self.box / 2 for x, _ in positions],
+                                   y=[y - self.box / 2 for _, y in positions],
+                                   dw=[self.box] * len(rows), dh=[self.box] * len(rows))
+        else:
+            self.units.data = dict(cx=[x for x, _ in positions], cy=[y for _, y in positions],
+                                   color=[LIGHT] * len(positions))
+
+
+class CurvesView:
+    """Loss and accuracy for train and test (and a compared run), learning rate, gradient norms."""
+
+    def __init__(self, n_layers):
+        self.loss = ColumnDataSource(dict(epoch=[], train=[], test=[]), name="loss_curve")
+        self.accuracy = ColumnDataSource(dict(epoch=[], train=[], test=[]), name="accuracy_curve")
+        self.compare = ColumnDataSource(dict(epoch=[], train=[], test=[], train_acc=[], test_acc=[]),
+                                        name="compare_curve")
+        self.rate = ColumnDataSource(dict(epoch=[], lr=[]), name="lr_curve")
+        self.norms = ColumnDataSource(dict(epoch=[], **{f"g{l}": [] for l in range(n_layers)}),
+                                      name="gradient_norms")
+        tips = [("epoch", "@epoch"), ("train", "@train{0.0000}"), ("test", "@test{0.0000}")]
+        self.loss_fig = _figure("Loss (solid: train, dashed: test)", "loss_figure", width=330, height=230)
+        self.acc_fig = _figure("Accuracy", "accuracy_figure", width=330, height=230)
+        for fig, src in ((self.loss_fig, self.loss), (self.acc_fig, self.accuracy)):
+            fig.line("epoch", "train", source=src, color=BLUE, line_width=2, legend_label="train")
+            fig.line("epoch", "test", source=src, color=BLUE, line_dash="dashed", line_width=2,
+                     legend_label="test")
+            fig.add_tools(HoverTool(tooltips=tips, mode="vline"))
+            fig.legend.location = "top_right"
+            fig.legend.label_text_font_size = "9px"
+            fig.xaxis.axis_label = "epoch"
+        self.loss_fig.line("epoch", "train", source=self.compare, color="#c0392b", line_width=2,
+                           legend_label="compared: train")
+        self.loss_fig.line("epoch", "test", source=self.compare, color="#c0392b", line_dash="dashed",
+                           legend_label="compared: test")
+        self.acc_fig.line("epoch", "train_acc", source=self.compare, color="#c0392b", line_width=2)
+        self.rate_fig = _figure("Learning rate and gradient norm per layer", "lr_figure", width=330,
+                                height=230)
+        self.rate_fig.line("epoch", "lr", source=self.rate, color="black", line_width=2, legend_label="lr")
+        colors = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+        for l in range(min(n_layers, 8)):
+            self.rate_fig.line("epoch", f"g{l}", source=self.norms, color=colors[l], legend_label=f"|grad W{l}|")
+        self.rate_fig.legend.label_text_font_size = "9px"
+        self.rate_fig.add_tools(HoverTool(tooltips=[("epoch", "@epoch"), ("value", "$y{0.0000}")]))
+
+    def update_compared(self, frame):
+        self.compare.stream(dict(epoch=[frame["epoch"]], train=[frame["train_loss"]], test=[frame["test_loss"]],
+                                 train_acc=[frame["train_accuracy"]], test_acc=[frame["test_accuracy"]]),
+                            ROLLOVER)
+
+    def update(self, frame):
+        e = [frame["epoch"]]
+        self.loss.stream(dict(epoch=e, train=[frame["train_loss"]], test=[frame["test_loss"]]), ROLLOVER)
+        self.accuracy.stream(dict(epoch=e, train=[frame["train_accuracy"]], test=[frame["test_accuracy"]]),
+                             ROLLOVER)
+        self.rate.stream(dict(epoch=e, lr=[frame["learning_rate"]]), ROLLOVER)
+        self.norms.stream(dict(epoch=e, **{f"g{l}": [v] for l, v in enumerate(frame["gradient_norms"])}),
+                          ROLLOVER)
+
+
+class WeightsView:
+    """Per-layer heatmaps of W and histograms of all weights and of the gradient."""
+
+    def __init__(self, model):
+        self.images = ColumnDataSource(name="weight_images")
+        self.weight_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="weight_histogram")
+        self.grad_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="gradient_histogram")
+        self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
+        self.heat = _figure("Weights W per layer (rows: inputs, columns: units)", "weights_figure",
+                            width=420, height=230, x_range=Range1d(0, 1.2 * len(model.sizes[:-1])),
+                            y_range=Range1d(0, 1))
+        self.heat.image("image", x="x", y="y", dw="dw", dh="dh", source=self.images, color_mapper=self.mapper)
+        self.heat.axis.visible = False
+        self.heat.add_tools(HoverTool(tooltips=[("layer", "@layer"), ("value", "@image{0.000}")]))
+        self.hist = _figure("Histograms: weights (blue), gradient (orange)", "histogram_figure",
+                            width=330, height=230)
+        self.hist.quad(top="top", bottom=0, left="left", right="right", source=self.weight_hist,
+                       fill_color=BLUE, fill_alpha=0.5, line_color=None)
+        self.grad_fig = _figure("Gradient histogram", "gradient_figure", width=330, height=230)
+        self.grad_fig.quad(top="top", bottom=0, left="left", right="right", source=self.grad_hist,
+                           fill_color=ORANGE, fill_alpha=0.6, line_color=None)
+
+    def update(self, frame):
+        Ws = [W for W, _ in frame["weights"]]
+        top = max(float(np.abs(W).max()) for W in Ws) or 1.0
+        self.mapper.update(low=-top, high=top)
+        self.images.data = dict(image=[W[::-1] for W in Ws], x=[1.2 * l for l in range(len(Ws))],
+                                y=[0] * len(Ws), dw=[1.0] * len(Ws), dh=[1.0] * len(Ws),
+                                layer=list(range(len(Ws))))
+        for src, (counts, edges) in ((self.weight_hist, frame["weight_histogram"]),
+                                     (self.grad_hist, frame["gradient_histogram"])):
+            src.data = dict(top=counts, left=edges[:-1], right=edges[1:])
+
+
+class DigitsView:
+    """Sample test images with predicted vs true labels, and the confusion matrix."""
+
+    COLUMNS = 8
+
+    def __init__(self, live):
+        self.live = live
+        s = live.split
+        side = s.image_side
+        n = min(24, len(s.y_test))
+        self.samples = ColumnDataSource(dict(
+            image=[s.X_test[i].reshape(side, side)[::-1] for i in range(n)],
+            x=[1.1 * (i % self.COLUMNS) for i in range(n)], y=[-1.3 * (i // self.COLUMNS) for i in range(n)],
+            dw=[1.0] * n, dh=[1.0] * n), name="digit_images")
+        self.labels = ColumnDataSource(name="digit_labels")
+        self.gray = LinearColorMapper(palette="Greys256", low=1.0, high=0.0)
+        p = _figure("Test images: predicted / true (red: wrong)", "digits_figure", width=420, height=300,
+                    match_aspect=True)
+        p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.samples, color_mapper=self.gray)
+        p.text("tx", "ty", "text", source=self.labels, text_color="color", text_font_size="10px")
+        p.axis.visible = False
+        p.grid.visible = False
+        self.figure = p
+        k = s.n_classes
+        self.confusion = ColumnDataSource(name="confusion_matrix")
+        c = _figure("Confusion matrix (rows: true, columns: predicted)", "confusion_figure", width=330,
+                    height=300, x_range=Range1d(-0.5, k - 0.5), y_range=Range1d(k - 0.5, -0.5))
+        c.rect("pred", "true", 1, 1, source=self.confusion, fill_color="fill", line_color="white")
+        c.text("pred", "true", "count", source=self.confusion, text_align="center", text_baseline="middle",
+               text_font_size="9px")
+        self.confusion_figure = c
+
+    def update(self, frame):
+        pred = frame["sample_predictions"]
+        truth = self.live.split.y_test[:len(pred)]
+        xs = self.samples.data["x"]
+        ys = self.samples.data["y"]
+        self.labels.data = dict(tx=list(xs), ty=[y - 0.3 for y in ys],
+                                text=[f"{p} / {t}" for p, t in zip(pred, truth)],
+                                color=["#2c7a2c" if p == t else "#c0392b" for p, t in zip(pred, truth)])
+        M = frame["confusion"]
+        k = M.shape[0]
+        rows = [(t, p) for t in range(k) for p in range(k)]
+        peak = max(int(M.max()), 1)
+        self.confusion.data = dict(true=[t for t, _ in rows], pred=[p for _, p in rows],
+                                   count=[str(M[t, p]) for t, p in rows],
+                                   fill=[_blend(LIGHT, BLUE, M[t, p] / peak) if t == p
+                                         else _blend(LIGHT, ORANGE, min(1.0, 4 * M[t, p] / peak))
+                                         for t, p in rows])

@@ -1,0 +1,35 @@
+"""The lab's frame: a navigation bar with one link per page, each page at its own URL (?page=...)."""
+
+import panel as pn
+
+PAGES = {
+    "playground": ("Playground", "apps.playground_page"),
+    "race": ("Optimizer race", "apps.race_page"),
+    "landscape": ("Loss landscape", "apps.landscape_page"),
+}
+DEFAULT_PAGE = "playground"
+
+CSS = """
+.lab-nav a { margin-right: 18px; font-size: 15px; text-decoration: none; color: #1f4e79; }
+.lab-nav a.active { font-weight: bold; border-bottom: 2px solid #1f4e79; }
+"""
+
+
+def navigation(active):
+    links = " ".join(
+        f'<a href="?page={key}" class="{"active" if key == active else ""}" id="nav-{key}">{title}</a>'
+        for key, (title, _) in PAGES.items())
+    return pn.pane.HTML(f'<div class="lab-nav"><b style="margin-right:24px">Training lab</b>{links}</div>',
+                        name="navigation", sizing_mode="stretch_width", stylesheets=[CSS])
+
+
+def build():
+    """The whole lab for one browser tab: the page named by ?page= (default: the playground)."""
+    import importlib
+
+    query = pn.state.location.query_params if pn.state.location else {}
+    page = query.get("page", DEFAULT_PAGE)
+    if page not in PAGES:
+        page = DEFAULT_PAGE
+    module = importlib.import_module(PAGES[page][1])
+    return pn.Column(navigation(page), module.build(query), sizing_mode="stretch_width", name="lab")

@@ -1,0 +1,116 @@
+"""Widgets built from param declarations (bounds and docs become ranges and tooltips), a log-scale
+slider, and the error guard every callback goes through."""
+
+import functools
+import logging
+import math
+import traceback
+
+import panel as pn
+import param
+
+log = logging.getLogger("lab.apps")
+LOG_PARAMETERS = ("learning_rate",)
+TEXT_NUMBERS = ("eps",)
+
+
+def with_doc(widget, doc):
+    """The widget with its parameter's doc as a tooltip (a description, or an info icon beside it)."""
+    if not doc:
+        return widget
+    if "description" in widget.param:
+        widget.description = doc
+        return widget
+    return pn.Row(widget, pn.widgets.TooltipIcon(value=doc, width=20), margin=0, sizing_mode="stretch_width")
+
+
+def log_slider(obj, name, low=-5.0, high=1.0, label=None):
+    """A slider over log10 of obj.name, kept in sync both ways (a learning rate spans decades)."""
+    p = obj.param[name]
+    value = getattr(obj, name)
+    slider = pn.widgets.FloatSlider(name=label or f"{p.label} (log10)", start=low, end=high, step=0.05,
+                                    value=round(math.log10(value), 3), format="0.00",
+                                    sizing_mode="stretch_width")
+    readout = pn.widgets.StaticText(value=f"{value:.4g}", name=p.label)
+
+    def to_obj(event):
+        setattr(obj, name, float(10 ** event.new))
+
+    def to_widget(event):
+        readout.value = f"{event.new:.4g}"
+        exponent = round(math.log10(event.new), 3)
+        if abs(slider.value - exponent) > 1e-6:
+            slider.value = min(max(exponent, low), high)
+
+    slider.param.watch(to_obj, "value")
+    obj.param.watch(to_widget, name)
+    return pn.Column(with_doc(slider, p.doc), readout, margin=0, sizing_mode="stretch_width")
+
+
+def param_widgets(obj, exclude=(), names=None):
+    """One widget per parameter of obj (from its declaration), linked both ways."""
+    out = []
+    for name in names or list(obj.param):
+        if name in ("name", "schedule") or name in exclude:
+            continue
+        p = obj.param[name]
+        kwargs = dict(sizing_mode="stretch_width")
+        if isinstance(p, param.Number) and not isinstance(p, param.Integer) and name in LOG_PARAMETERS:
+            out.append(log_slider(obj, name))
+            continue
+        if isinstance(p, param.Boolean):
+            widget = pn.widgets.Checkbox.from_param(p)
+        elif isinstance(p, param.Integer):
+            low, high = p.bounds or (None, None)
+            if low is not None and high is not None and high - low <= 1000:
+                widget = pn.widgets.IntSlider.from_param(p, **kwargs)
+            else:
+                widget = pn.widgets.IntInput.from_param(p, **kwargs)
+        elif isinstance(p, param.Number):
+            if name in TEXT_NUMBERS:
+                widget = pn.widgets.FloatInput.from_param(p, format="0.0e0", **kwargs)
+            else:
+                low, high = p.get_soft_bounds()
+                widget = pn.widgets.FloatSlider.from_param(p, start=low, end=high, step=p.step or 0.01,
+                                                           **kwargs)
+        elif isinstance(p, param.ListSelector):
+            widget = pn.widgets.CheckButtonGroup.from_param(p, **kwargs)
+        elif isinstance(p, param.Selector):
+            widget = pn.widgets.Select.from_param(p, **kwargs)
+        elif isinstance(p, param.String):
+            widget = pn.widgets.TextInput.from_param(p, **kwargs)
+        else:
+            continue
+        out.append(with_doc(widget, p.doc))
+    return out
+
+
+class Messages:
+    """The page's message area: errors and notices in words, never a traceback."""
+
+    def __init__(self):
+        self.pane = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
+                                  name="messages")
+
+    def show(self, text, kind="warning"):
+        self.pane.object = text
+        self.pane.alert_type = kind
+        self.pane.visible = bool(text)
+
+    def clear(self):
+        self.show("")
+
+    def guard(self, fn):
+        """Decorator: a ValueError becomes a message; anything else is logged and reported briefly."""
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except ValueError as err:
+                self.show(str(err), "danger")
+            except Exception as err:  # a bug must not leave the page broken
+                log.error("callback %s failed:\n%s", fn.__name__, traceback.format_exc())
+                self.show(f"Something went wrong ({type(err).__name__}: {err}). "
+                          "The page is still usable; press reset.", "danger")
+        return wrapper

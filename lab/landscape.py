@@ -1,0 +1,120 @@
+"""Loss landscapes of a real network (Li et al. 2018), computed live on the many-parameter-vectors
+kernel: random directions with filter/layer normalisation, PCA directions of a training trajectory,
+1-D and 2-D slices, and the trajectory projected onto the plane.
+
+    >>> d1, d2 = random_directions(model, normalization="filter", seed=0)
+    >>> alphas, betas, losses = loss_grid(model, X, y, (d1, d2), span=1.0, resolution=51)
+    >>> # losses[i, j] is the loss at params + alphas[j] * d1 + betas[i] * d2
+    >>> (d1, d2), explained = pca_directions(checkpoints)
+"""
+
+import numpy as np
+
+NORMALIZATIONS = ("filter", "layer", "none")
+BIAS_MODES = ("zero", "normalize")
+MAX_GRID_FLOATS = 2 * 10**7  # parameter vectors are evaluated in chunks of at most this many numbers
+
+
+def random_directions(model, normalization="filter", bias="zero", seed=0, count=2):
+    """``count`` Gaussian directions shaped like model.params (float64).
+
+    filter: each neuron's incoming weights (a column of W) rescaled to the norm of the model's
+    column; layer: each W rescaled to the model's ||W||; none: raw Gaussian. Biases are zeroed or,
+    with bias='normalize', rescaled to |b| element-wise (each bias is its neuron's own filter).
+    """
+    if normalization not in NORMALIZATIONS:
+        raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, not {normalization!r}")
+    if bias not in BIAS_MODES:
+        raise ValueError(f"bias must be one of {list(BIAS_MODES)}, not {bias!r}")
+    rng = np.random.default_rng(seed)
+    params = model.params.astype(np.float64)
+    out = []
+    for _ in range(count):
+        d = rng.normal(size=params.size)
+        for w, shape, b in model.layer_slices():
+            dW = d[w].reshape(shape)
+            W = params[w].reshape(shape)
+            if normalization == "filter":
+                dW *= np.linalg.norm(W, axis=0) / (np.linalg.norm(dW, axis=0) + 1e-12)
+            elif normalization == "layer":
+                dW *= np.linalg.norm(W) / (np.linalg.norm(dW) + 1e-12)
+            if bias == "zero" and normalization != "none":
+                d[b] = 0.0
+            elif bias == "normalize":
+                d[b] = np.sign(d[b]) * np.abs(params[b])
+        out.append(d)
+    return tuple(out)
+
+
+def pca_directions(checkpoints):
+    """((d1, d2), explained variance ratios) of theta_i - theta_final over the checkpoints (n, P)."""
+    C = np.asarray(checkpoints, dtype=np.float64)
+    if C.ndim != 2 or C.shape[0] < 3:
+        raise ValueError("PCA directions need at least 3 checkpoints (train a few epochs first)")
+    M = C - C[-1]
+    _, S, Vt = np.linalg.svd(M, full_matrices=False)
+    total = np.sum(S**2)
+    if total == 0:
+        raise ValueError("the checkpoints are all equal: the run has not moved yet")
+    explained = S[:2] ** 2 / total
+    return (Vt[0].copy(), Vt[1].copy()), explained
+
+
+def project(trajectory, center, directions):
+    """(n, 2) least-squares coordinates of theta_i - center in the plane of the two directions."""
+    D = np.stack(directions, axis=1)
+    R = np.asarray(trajectory, np.float64) - np.asarray(center, np.float64)
+    coords, *_ = np.linalg.lstsq(D, R.T, rcond=None)
+    return coords.T
+
+
+def _evaluate(model, X, y, P):
+    """Losses and accuracies of the parameter vectors P (m, P), chunked to bound memory."""
+    losses = np.empty(P.shape[0])
+    accs = np.empty(P.shape[0])
+    step = max(1, MAX_GRID_FLOATS // P.shape[1])
+    for start in range(0, P.shape[0], step):
+        losses[start:start + step], accs[start:start + step] = model.losses_for(P[start:start + step], X, y)
+    return losses, accs
+
+
+def loss_grid(model, X, y, directions, span=1.0, resolution=51, center=None, with_accuracy=False):
+    """(alphas, betas, losses[i, j] at center + alphas[j] d1 + betas[i] d2) on [-span, span]^2.
+
+    center defaults to the model's parameters; with_accuracy=True also returns the accuracy grid.
+    """
+    resolution = int(resolution)
+    if not 3 <= resolution <= 401:
+        raise ValueError(f"resolution must be between 3 and 401, got {resolution}")
+    if not span > 0:
+        raise ValueError(f"span must be positive, got {span}")
+    d1, d2 = (np.asarray(d, np.float64) for d in directions)
+    center = model.params.astype(np.float64) if center is None else np.asarray(center, np.float64)
+    if d1.shape != center.shape or d2.shape != center.shape:
+        raise ValueError(f"directions must have the shape of the parameters {center.shape}")
+    alphas = np.linspace(-span, span, resolution)
+    betas = alphas.copy()
+    A, B = np.meshgrid(alphas, betas)
+    P = center + A.reshape(-1, 1) * d1 + B.reshape(-1, 1) * d2
+    losses, accs = _evaluate(model, X, y, P)
+    shape = (resolution, resolution)
+    if with_accuracy:
+        return alphas, betas, losses.reshape(shape), accs.reshape(shape)
+    return alphas, betas, losses.reshape(shape)
+
+
+def loss_slice(model, X, y, direction, span=1.0, resolution=101, center=None):
+    """(alphas, losses) along center + alpha * direction for alpha in [-span, span]."""
+    direction = np.asarray(direction, np.float64)
+    center = model.params.astype(np.float64) if center is None else np.asarray(center, np.float64)
+    alphas = np.linspace(-span, span, int(resolution))
+    losses, _ = _evaluate(model, X, y, center + alphas[:, None] * direction)
+    return alphas, losses
+
+
+def loss_between(model, X, y, start, end, resolution=101, extend=0.25):
+    """(t, losses) along start + t (end - start) for t in [-extend, 1 + extend] (t=0 start, t=1 end)."""
+    start, end = np.asarray(start, np.float64), np.asarray(end, np.float64)
+    ts = np.linspace(-extend, 1 + extend, int(resolution))
+    losses, _ = _evaluate(model, X, y, start + ts[:, None] * (end - start))
+    return ts, losses
