@@ -8,9 +8,11 @@ own thread.
 import io
 import os
 import tempfile
+import time
 
 import panel as pn
 from bokeh.events import Tap
+from bokeh.models import CustomJS, Div
 
 from apps import sessions
 from apps.playground_views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
@@ -19,7 +21,10 @@ from lab import datasets, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
 
-FRAME_MS = 40
+SLOW_VIEWS = {"curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # seconds between redraws
+MIN_FRAME_S = 0.045  # at most ~22 frames per second
+IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it
+FRAME_MS = 15  # how often the document checks for a new frame (cheap when there is none)
 # changing these rebuilds the run (new data or a new network); the rest apply while training
 REBUILD = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features", "hidden", "activation",
            "output", "loss", "init", "seed", "dtype", "backend")
@@ -46,9 +51,17 @@ class Playground:
         self.compare_choice = pn.widgets.Select(name="Compare with optimizer", options=optimizers.names(),
                                                 value="rmsprop", width=150)
         self.compare_button = pn.widgets.Button(name="Compare (same init)", width=150)
-        self.status = pn.pane.HTML("", name="status", sizing_mode="stretch_width")
-        self.counter = pn.pane.HTML("0", name="frame_counter", visible=True, width=60,
-                                    styles={"color": "#999", "font-size": "10px"})
+        # plain Bokeh Divs, so tests and scripts can read them by name
+        # fixed sizes: a Div whose size follows its text makes the browser lay out the whole page again
+        self.status = Div(text="", name="status", width=900, height=22)
+        self.counter = Div(text="0", name="frame_counter", width=60, height=20,
+                           styles={"color": "#999", "font-size": "10px"})
+        # the browser echoes each frame number back once it has applied it: at most IN_FLIGHT frames are
+        # unacknowledged, so a slow laptop gets fewer frames instead of a growing lag
+        self.ack = Div(text="0", name="frame_ack", visible=False)
+        self.counter.js_on_change("text", CustomJS(args=dict(ack=self.ack), code="ack.text = cb_obj.text"))
+        self.last_render = 0.0
+        self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
         self.discrete = pn.widgets.Checkbox(name="Discretize output", value=False)
         self.click_class = pn.widgets.RadioButtonGroup(name="Click adds", options=["off", "class 1", "class 0"],
@@ -63,7 +76,6 @@ class Playground:
         session = pn.state.curdoc.session_context if pn.state.curdoc else None
         if session is not None:
             sessions.register(session.id, self)
-            pn.state.on_session_destroyed(lambda ctx: self.stop())
 
     # ----- controls --------------------------------------------------------------------------------
     def _wire(self):
@@ -181,6 +193,9 @@ class Playground:
     def stop_runs(self):
         for run in self.runs():
             run.stop()
+
+    def threads_alive(self):
+        return sum(run.thread_alive for run in self.runs())
 
     def stop(self):
         """Everything this tab owns stops (closing the tab calls this)."""
@@ -312,7 +327,10 @@ class Playground:
     def tick(self):
         """Periodic callback on the document: render the newest frame of each run."""
         try:
-            if self.live is not None:
+            since = time.monotonic() - self.last_render
+            unacknowledged = self.frames - int(self.ack.text or 0)
+            behind = since < MIN_FRAME_S or (unacknowledged > IN_FLIGHT and since < 1.0)
+            if self.live is not None and not behind:
                 if self.live.frames_made != self.rendered:
                     self.render(self.live.take())
                 if self.compared is not None and self.compared.frames_made != self.compared_rendered:
@@ -323,23 +341,31 @@ class Playground:
             self.messages.show(f"Display error: {err}", "danger")
 
     def render(self, frame):
+        """Boundary and status every frame; the slower-changing views in turn, so the browser keeps up."""
         live = self.live
+        fresh = self.rendered == -1  # new views: fill every one of them now
         self.rendered = live.frames_made
+        now = self.last_render = time.monotonic()
         self.frames += 1
         if self.boundary is not None:
             self.boundary.update(frame)
-        if self.digits is not None:
-            self.digits.update(frame)
-        self.network.update(frame)
-        self.weights.update(frame)
-        if frame["step"] > 0 or not self.curves.loss.data["epoch"]:
+        # the other views change slowly; redrawing them at a few hertz keeps the browser's frame rate up
+        due = {name: fresh or now - self.updated.get(name, 0.0) >= period for name, period in SLOW_VIEWS.items()}
+        if due["curves"] and (frame["step"] > 0 or not self.curves.loss.data["epoch"]):
             self.curves.update(frame)
+        if due["network"]:
+            self.network.update(frame)
+        if due["weights"]:
+            self.weights.update(frame)
+        if due["digits"] and self.digits is not None:
+            self.digits.update(frame)
+        self.updated.update({name: now for name, is_due in due.items() if is_due})
         acc = frame["train_accuracy"]
         accuracy = "" if acc != acc else f" · train acc {acc:.3f} · test acc {frame['test_accuracy']:.3f}"
-        self.status.object = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
+        self.status.text = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
                               f"train loss {frame['train_loss']:.4f} · test loss {frame['test_loss']:.4f}"
                               f"{accuracy} · lr {frame['learning_rate']:.4g}")
-        self.counter.object = str(self.frames)
+        self.counter.text = str(self.frames)
         if live.message:
             self.messages.show(live.message, "danger" if frame["status"] == "diverged" else "info")
 
@@ -352,9 +378,10 @@ class Playground:
 
     def view(self):
         controls = pn.Row(self.play, self.step, self.reset_button, self.compare_choice, self.compare_button,
-                          self.counter, align="center")
+                          pn.pane.Bokeh(self.counter), pn.pane.Bokeh(self.ack, visible=False), align="center")
         return pn.Row(self.sidebar(),
-                      pn.Column(controls, self.status, self.messages.pane, self.views, sizing_mode="stretch_width"),
+                      pn.Column(controls, pn.pane.Bokeh(self.status),
+                                self.messages.pane, self.views, sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", name="playground")
 
 

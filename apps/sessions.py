@@ -1,15 +1,13 @@
 """Per-session bookkeeping: every page registers what must be stopped when its tab closes."""
 
-import logging
 import threading
 
-log = logging.getLogger("lab.sessions")
 _OWNED = {}
 _GUARD = threading.Lock()
 
 
 def register(session_id, stoppable):
-    """Remember an object with a stop() method that belongs to one browser session."""
+    """Remember an object with stop() and threads_alive() that belongs to one browser session."""
     with _GUARD:
         _OWNED.setdefault(session_id, []).append(stoppable)
 
@@ -18,11 +16,13 @@ def release(session_id):
     """Stop everything a session owned (called when its tab closes); idempotent."""
     with _GUARD:
         owned = _OWNED.pop(session_id, [])
+    alive = 0
     for obj in owned:
         obj.stop()
+        alive += obj.threads_alive()
     if owned:
-        log.warning("session %s destroyed: stopped %d training run(s)", session_id, len(owned))
-        print(f"lab: session {session_id} destroyed, stopped {len(owned)} run(s)", flush=True)
+        print(f"lab: session {session_id} destroyed, stopped {len(owned)} run(s), threads alive: {alive}",
+              flush=True)
 
 
 def active_sessions():

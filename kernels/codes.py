@@ -24,8 +24,11 @@ S_GAMMA, S_EVERY, S_RATE, S_PERIOD, S_MIN = 0, 1, 2, 3, 4
 N_SCHED_HYPER = 5
 
 # regularizer vector layout
-R_L1, R_L2, R_BIAS, R_NOISE, R_JITTER, R_SYMMETRY, R_SHIFT, R_SIDE, R_PATIENCE = range(9)
-N_REG = 9
+R_L1, R_L2, R_BIAS, R_NOISE, R_JITTER, R_SYMMETRY, R_SHIFT, R_SIDE, R_PATIENCE, R_LOSS_LIMIT = range(10)
+N_REG = 10
+# scores vector of a training state: best validation loss, running sum and count of this epoch's losses
+SC_BEST, SC_SUM, SC_COUNT = 0, 1, 2
+N_SCORES = 3
 
 # input feature maps for 2-D data; IDENTITY in slot 0 means "use the raw columns"
 IDENTITY = -1

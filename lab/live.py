@@ -120,8 +120,12 @@ class LiveTraining:
     def _update_message(self):
         tr, cfg = self.trainer, self.config
         if tr.status == "diverged":
-            self.message = (f"Training diverged at epoch {tr.epoch}: the loss became NaN or infinite. "
-                            f"Lower the learning rate (now {cfg.optimizer.learning_rate:g}) and press reset.")
+            last = self.history.get("train_loss", [np.nan])[-1] if self.history else np.nan
+            what = ("the loss became NaN or infinite" if not np.isfinite(last) or not np.all(np.isfinite(
+                self.model.params)) else f"the loss grew past {tr.loss_limit:.3g}, far above its start "
+                f"({tr.initial_loss:.3g})")
+            self.message = (f"Training diverged at epoch {tr.epoch}: {what}. Lower the learning rate "
+                            f"(now {cfg.optimizer.learning_rate:g}) and press reset.")
             self._running.clear()
         elif tr.status == "early_stopped":
             best = int(tr.counters[5])

@@ -36,10 +36,12 @@ class Trainer:
     X, T must already be checked by the model (``model.check_inputs``/``check_targets``).
     validation: (X_val, y_val) or None; needed for early stopping.
     symmetry_mask / image_side describe the data set for augmentation (see lab.datasets).
+    divergence_factor: stop as diverged when an epoch's mean loss exceeds max(f L0, L0 + 1), L0 the
+    starting loss (None or 0: stop only on NaN/inf).
     """
 
     def __init__(self, model, X, T, optimizer, batch_size=32, regularization=None, validation=None,
-                 seed=0, symmetry_mask=0, image_side=0, shuffle=True):
+                 seed=0, symmetry_mask=0, image_side=0, shuffle=True, divergence_factor=4.0):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model = model
@@ -64,7 +66,13 @@ class Trainer:
         self.opt_state = np.zeros((C.N_OPT_STATE, P), model.dtype)
         self.rng = np.array([np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]], np.uint64)
         self.best_params = model.params.copy()
-        self.best_loss = np.array([np.inf])
+        self.scores = np.zeros(C.N_SCORES)
+        self.scores[C.SC_BEST] = np.inf
+        # a run that blows up without overflowing (saturated units, huge logits) also counts as diverged:
+        # an epoch whose mean loss exceeds max(f * L0, L0 + 1), L0 being the starting training loss
+        self.initial_loss = model.evaluate(X, T)["loss"] if divergence_factor else 0.0
+        self.loss_limit = (max(divergence_factor * self.initial_loss, self.initial_loss + 1.0)
+                           if divergence_factor else 0.0)
         empty_X = np.zeros((0, X.shape[1]), model.dtype)
         empty_T = np.zeros((0, T.shape[1]), model.dtype)
         self._val = self.validation if self.validation is not None else (empty_X, empty_T)
@@ -97,6 +105,7 @@ class Trainer:
             self._buffer = np.empty(n_steps)
         # settings are read on every call, so sliders moved while training take effect at once
         self.reg = self.regularization.pack(self.symmetry_mask, self.image_side)
+        self.reg[C.R_LOSS_LIMIT] = self.loss_limit
         self.keep = self.regularization.keep_vector(self.model.sizes)
         opt = self.optimizer
         sched = opt.schedule or schedules.Constant()
@@ -105,5 +114,5 @@ class Trainer:
             m.params, m._sizes, m._acts, m._loss, m._features, self.X, self.T, self.perm,
             self.counters, self.batch_size, n_steps, self.shuffle, opt.code, opt.hyper(), float(opt.learning_rate),
             self.opt_state, sched.code, sched.hyper(), self.reg, self.keep, self.rng,
-            self._val[0], self._val[1], self.best_params, self.best_loss, self._buffer)
+            self._val[0], self._val[1], self.best_params, self.scores, self._buffer)
         return self._buffer[:done].copy()

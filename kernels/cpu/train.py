@@ -89,7 +89,7 @@ def _load_training_inputs(X, idx, start, n, features, reg, keep0, A, raw, tmp, r
 @njit(**JIT)
 def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle,
                 opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
-                X_val, T_val, best_params, best_loss, out_losses):
+                X_val, T_val, best_params, scores, out_losses):
     """Runs up to n_steps minibatch steps in place; returns how many ran.
 
     params (P,), opt_state (2, P), best_params (P,): model dtype. X (n, d_raw), T (n, k): model dtype.
@@ -97,8 +97,10 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch.
     opt_hyper (codes.N_OPT_HYPER,), sched_hyper (codes.N_SCHED_HYPER,), reg (codes.N_REG,),
     keep (len(sizes),) keep probabilities (inputs, hidden layers; the last is unused): float64.
-    rng (1,) uint64. best_loss (1,) float64. out_losses (>= n_steps,) float64 minibatch data losses.
-    Stops early (status set) on a non-finite loss or when early stopping fires.
+    rng (1,) uint64. scores (codes.N_SCORES,) float64: best validation loss, sum and count of this epoch's
+    minibatch losses. out_losses (>= n_steps,) float64 minibatch data losses.
+    Stops early (status set) on a non-finite loss, when an epoch's mean loss exceeds
+    reg[R_LOSS_LIMIT] (> 0: a run that blew up without overflowing), or when early stopping fires.
     """
     n = X.shape[0]
     k = sizes[-1]
@@ -134,6 +136,8 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
         if not math.isfinite(loss):
             counters[C.C_STATUS] = C.DIVERGED
             break
+        scores[C.SC_SUM] += loss
+        scores[C.SC_COUNT] += 1.0
         counters[C.C_STEP] += 1
         one[0] = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
         opt_update(opt_code, opt_hyper, one[0], counters[C.C_STEP], params, grad, opt_state)
@@ -142,10 +146,16 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
         if pos >= n:
             counters[C.C_POS] = 0
             counters[C.C_EPOCH] += 1
+            epoch_loss = scores[C.SC_SUM] / max(scores[C.SC_COUNT], 1.0)
+            scores[C.SC_SUM] = 0.0
+            scores[C.SC_COUNT] = 0.0
+            if reg[C.R_LOSS_LIMIT] > 0.0 and epoch_loss > reg[C.R_LOSS_LIMIT]:
+                counters[C.C_STATUS] = C.DIVERGED
+                break
             if patience > 0 and X_val.shape[0] > 0:
                 val, _ = dataset_loss(params, sizes, acts, loss_code, features, X_val, T_val)
-                if val < best_loss[0]:
-                    best_loss[0] = val
+                if val < scores[C.SC_BEST]:
+                    scores[C.SC_BEST] = val
                     best_params[:] = params
                     counters[C.C_BAD_EPOCHS] = 0
                     counters[C.C_BEST_EPOCH] = counters[C.C_EPOCH]

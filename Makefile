@@ -1,0 +1,54 @@
+# The two commands of the README:
+#   make serve   installs the lab into .venv and runs `panel serve apps/`
+#   make test    installs the lab with its test tools (and Debian's chromium if missing) and runs
+#                the whole suite: unit tests, browser tests, then the CUDA kernels on the simulator
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5006
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+
+.PHONY: serve test install install-test chromium lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+serve: install
+	$(BIN)/panel serve apps/ --port $(PORT)
+
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and retry."; \
+		exit 1; \
+	fi
+
+test: install-test chromium
+	$(BIN)/python -m pytest -q --ignore=tests/cuda tests
+	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q tests/cuda
+
+lint: install-test
+	$(BIN)/ruff check .
+
+bench: install
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/landscape_grid.py
+
+clean:
+	rm -rf $(VENV) .numba_cache test-artifacts

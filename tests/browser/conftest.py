@@ -1,0 +1,115 @@
+"""Real-browser harness: `panel serve apps/` on a free loopback port, driven by Playwright in
+Debian's Chromium (never a downloaded browser)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
+
+if not Path(CHROMIUM).exists():  # `make test` installs it; say so rather than fail obscurely
+    pytest.exit(f"browser tests need Chromium at {CHROMIUM}: run 'apt-get install chromium' (make test "
+                "does this when run as root)", returncode=1)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/apps"
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.log_path = ARTIFACTS / "server.log"
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
+             "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--check-unused-sessions", "500",
+             "--unused-session-lifetime", "500"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+    def wait(self, timeout=300):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"panel serve exited:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"panel serve did not answer in {timeout} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def output(self):
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    s = Server()
+    try:
+        s.wait()
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1500, "height": 1200}}
+
+
+@pytest.fixture
+def console(page):
+    """Console errors and uncaught page errors seen during the test."""
+    errors = []
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    return errors
+
+
+def model_data(page, name, column=None):
+    """A Bokeh model's data (or one column of it) read from the page."""
+    script = """([name, column]) => {
+        const m = Bokeh.documents[0].get_model_by_name(name);
+        if (!m) return null;
+        if (column === null) return m.text ?? m.object ?? null;
+        const v = m.data.get ? m.data.get(column) : m.data[column];
+        if (v === undefined) return null;
+        return Array.from(v, x => (x && x.length !== undefined) ? Array.from(x) : x);
+    }"""
+    return page.evaluate(script, [name, column])
+
+
+def wait_for_app(page, name="status", timeout=60):
+    page.wait_for_function("(n) => window.Bokeh && Bokeh.documents.length > 0 && "
+                           "Bokeh.documents[0].get_model_by_name(n) !== null", arg=name, timeout=timeout * 1000)
