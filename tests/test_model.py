@@ -197,3 +197,13 @@ def test_bad_labels_for_cross_entropy_and_hinge():
     hinge = MLP([2, 4, 1], output="tanh", loss="hinge", seed=0)
     with pytest.raises(ValueError, match="-1/\\+1"):
         hinge.evaluate(np.zeros((2, 2)), np.array([2, -2]))
+
+
+def test_cuda_without_a_device_is_a_clear_error():
+    from lab.backend import cuda_available
+
+    if cuda_available():
+        pytest.skip("a CUDA device is present; the error path cannot be exercised here")
+    with pytest.raises(ValueError, match="no CUDA device was found.*backend='cpu'"):
+        MLP([2, 3, 1], backend="cuda")
+    assert MLP([2, 3, 1], backend="auto").backend == "cpu"
