@@ -1,5 +1,350 @@
+"""The optimizer race: optimizers start from one point of one surface; students drag a slider and the
+path changes at once. The race is cheap (a few thousand 2-D steps a second), so it advances on the
+document's own periodic callback."""
+
+import numpy as np
 import panel as pn
+from bokeh.events import Tap
+from bokeh.models import (
+    ColorBar,
+    ColumnDataSource,
+    DataTable,
+    Div,
+    HoverTool,
+    LinearColorMapper,
+    LogColorMapper,
+    NumberFormatter,
+    PointDrawTool,
+    Range1d,
+    TableColumn,
+)
+from bokeh.plotting import figure
+
+from apps import sessions
+from apps.widgets import Messages, param_widgets
+from lab import optimizers, race, schedules, surfaces
+
+TICK_MS = 40
+MAP_RATES = np.logspace(-4, 0.5, 90)
+MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
+
+
+class RacePage:
+    def __init__(self, query):
+        self.messages = Messages()
+        self.race, note = race.preset("race on Rosenbrock")
+        self.note = pn.pane.Markdown(note, sizing_mode="stretch_width")
+        self.playing = False
+        self.speed = pn.widgets.IntSlider(name="Steps per frame", start=1, end=50, value=3, width=200)
+        self.play = pn.widgets.Toggle(name="▶ Play", button_type="primary", width=100)
+        self.step = pn.widgets.Button(name="Step", width=70)
+        self.reset = pn.widgets.Button(name="Reset", width=70)
+        self.surface_choice = pn.widgets.Select(name="Surface", options=surfaces.names(), value="rosenbrock",
+                                                width=170)
+        self.preset_choice = pn.widgets.Select(name="Preset", options=["(choose)"] + list(race.PRESETS), width=260)
+        self.condition = pn.widgets.FloatSlider(name="Condition number", start=1, end=200, value=10, width=180)
+        self.angle = pn.widgets.FloatSlider(name="Rotation (degrees)", start=0, end=90, value=30, width=180)
+        self.formula = pn.widgets.TextInput(name="Your own f(x, y)", placeholder="e.g. x**2 + 10*y**2",
+                                            width=320)
+        self.use_formula = pn.widgets.Button(name="Use formula", width=110)
+        self.log_scale = pn.widgets.Checkbox(name="Log colour scale", value=True)
+        self.add_choice = pn.widgets.Select(name="Add racer", options=optimizers.names(), value="nesterov", width=140)
+        self.add_button = pn.widgets.Button(name="Add", width=60)
+        self.racer_box = pn.Column(sizing_mode="stretch_width")
+        self.figures = pn.Column(sizing_mode="stretch_width")
+        self.counter = Div(text="0", name="race_step", width=80, height=20)
+        self._wire()
+        self.load_race(self.race, note)
+        preset_name = query.get("preset")
+        if preset_name in race.PRESETS:
+            self.preset_choice.value = preset_name
+        self.callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
+        session = pn.state.curdoc.session_context if pn.state.curdoc else None
+        if session is not None:
+            sessions.register(session.id, self)
+
+    # ----- wiring ----------------------------------------------------------------------------------
+    def _wire(self):
+        g = self.messages.guard
+        self.play.param.watch(g(self.on_play), "value")
+        self.step.on_click(g(lambda e: self.advance(1)))
+        self.reset.on_click(g(lambda e: (self.race.restart(), self.render())))
+        self.surface_choice.param.watch(g(self.on_surface), "value")
+        self.preset_choice.param.watch(g(self.on_preset), "value")
+        self.condition.param.watch(g(self.on_surface), "value_throttled")
+        self.angle.param.watch(g(self.on_surface), "value_throttled")
+        self.use_formula.on_click(g(self.on_formula))
+        self.log_scale.param.watch(g(lambda e: self.build_figures()), "value")
+        self.add_button.on_click(g(self.on_add))
+
+    def threads_alive(self):
+        return 0
+
+    def stop(self):
+        self.callback.stop()
+
+    # ----- racers ----------------------------------------------------------------------------------
+    def racer_card(self, index):
+        r = self.race.racers[index]
+        g = self.messages.guard
+        opt = r.optimizer
+
+        def restart(*_):
+            self.race.restart(index, catch_up=True)
+            self.render()
+
+        watched = [p for p in opt.param if p not in ("name", "schedule")]
+        opt.param.watch(g(restart), watched)
+        schedule = pn.widgets.Select(name="Schedule", options=schedules.names(),
+                                     value="constant", width=140)
+        sched_box = pn.Column()
+
+        def on_schedule(event):
+            opt.schedule = None if event.new == "constant" else schedules.get(event.new)
+            sched_box.objects = param_widgets(opt.schedule, exclude=("learning_rate",)) if opt.schedule else []
+            if opt.schedule:
+                opt.schedule.param.watch(g(restart), [p for p in opt.schedule.param if p != "name"])
+            restart()
+
+        schedule.param.watch(g(on_schedule), "value")
+        remove = pn.widgets.Button(name="Remove", width=80, button_type="light")
+        remove.on_click(g(lambda e: self.on_remove(index)))
+        header = pn.pane.HTML(f'<span style="color:{r.color};font-size:18px">■</span> <b>{r.name}</b>')
+        return pn.Card(*param_widgets(opt), schedule, sched_box, remove, header=header,
+                       sizing_mode="stretch_width", margin=(4, 2))
+
+    def rebuild_racers(self):
+        self.racer_box.objects = [self.racer_card(i) for i in range(len(self.race.racers))]
+
+    def on_add(self, event):
+        self.race.add(self.add_choice.value)
+        self.race.restart(len(self.race.racers) - 1, catch_up=True)
+        self.rebuild_racers()
+        self.build_figures()
+
+    def on_remove(self, index):
+        if len(self.race.racers) == 1:
+            raise ValueError("keep at least one racer")
+        self.race.remove(index)
+        self.rebuild_racers()
+        self.build_figures()
+
+    # ----- surfaces and presets ----------------------------------------------------------------------
+    def load_race(self, new_race, note=""):
+        self.race = new_race
+        self.note.object = note or self.race.surface.description
+        self.rebuild_racers()
+        self.build_figures()
+
+    def _swap_surface(self, surface, start=None):
+        racers = [(r.name, {k: v for k, v in r.optimizer.param.values().items() if k not in ("name", "schedule")})
+                  for r in self.race.racers]
+        self.load_race(race.Race(surface, start=start, racers=racers))
+
+    def on_surface(self, event):
+        name = self.surface_choice.value
+        settings = {"condition": self.condition.value, "angle": self.angle.value} if name == "quadratic" else {}
+        self._swap_surface(surfaces.get(name, **settings))
+
+    def on_formula(self, event):
+        surface = surfaces.parse(self.formula.value)
+        self.messages.show(f"Using f(x, y) = {self.formula.value}; its exact gradient is "
+                           f"({surface.gradient_source[0]}, {surface.gradient_source[1]}).", "success")
+        self._swap_surface(surface)
+
+    def on_preset(self, event):
+        if event.new in race.PRESETS:
+            new_race, note = race.preset(event.new)
+            self.load_race(new_race, note)
+            self.surface_choice.param.update(value=new_race.surface.name if new_race.surface.name in
+                                             surfaces.names() else self.surface_choice.value)
+            pn.state.location.update_query(page="race", preset=event.new) if pn.state.location else None
+
+    # ----- figures ---------------------------------------------------------------------------------
+    def build_figures(self):
+        s = self.race.surface
+        self.paths = ColumnDataSource(name="race_paths")
+        self.heads = ColumnDataSource(name="race_heads")
+        self.losses = ColumnDataSource(name="race_losses")
+        self.arrows = ColumnDataSource(dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[]), name="race_arrows")
+        self.table = ColumnDataSource(dict(step=[], value=[], x=[]), name="lesson_table")
+        self.effective = Div(text="", name="effective_steps", width=420)
+        if s.dim == 2:
+            main = self.contour_figure(s)
+        else:
+            main = self.curve_figure(s)
+        loss_fig = figure(title="Loss vs iteration (log scale)", y_axis_type="log", width=420, height=280,
+                          name="race_loss_figure", toolbar_location=None)
+        loss_fig.multi_line("xs", "ys", color="color", source=self.losses, line_width=2)
+        loss_fig.xaxis.axis_label = "iteration"
+        dist_fig = figure(title="Distance to the minimum", y_axis_type="log", width=420, height=280,
+                          toolbar_location=None)
+        self.distances = ColumnDataSource(name="race_distances")
+        dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
+        rows = [pn.Row(main, pn.Column(loss_fig, dist_fig))]
+        extras = [pn.pane.Bokeh(self.effective)]
+        if s.dim == 1:
+            columns = [TableColumn(field="step", title="step"),
+                       TableColumn(field="x", title="u" if s.name == "parabola" else "c",
+                                   formatter=NumberFormatter(format="0.000000")),
+                       TableColumn(field="value", title="J", formatter=NumberFormatter(format="0.000000"))]
+            extras.append(DataTable(source=self.table, columns=columns, width=360, height=280, name="lesson"))
+        if isinstance(s, surfaces.Quadratic):
+            extras.append(self.convergence_map(s))
+        rows.append(pn.Row(*extras))
+        self.figures.objects = rows
+        self.render()
+
+    def contour_figure(self, s):
+        xs, ys, values = s.grid(160)
+        finite = values[np.isfinite(values)]
+        low = float(finite.min()) if finite.size else 0.0
+        positive = values - low + 1e-3 if self.log_scale.value else values
+        mapper = (LogColorMapper(palette="Viridis256", low=float(np.nanmin(positive)), high=float(np.nanmax(positive)))
+                  if self.log_scale.value else LinearColorMapper(palette="Viridis256"))
+        (x0, x1), (y0, y1) = s.window
+        p = figure(title=f"{s.name}: click to move the start point", width=560, height=520, name="race_surface",
+                   x_range=Range1d(x0, x1), y_range=Range1d(y0, y1), toolbar_location="above",
+                   tools="pan,wheel_zoom,reset,save")
+        p.image([positive], x=x0, y=y0, dw=x1 - x0, dh=y1 - y0, color_mapper=mapper)
+        levels = np.quantile(finite, np.linspace(0.02, 0.9, 12)) if finite.size else []
+        if len(levels) and np.ptp(finite) > 0:
+            p.contour(xs, ys, values, levels=np.unique(levels), line_color="white", line_alpha=0.4)
+        p.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+        for m in s.minima:
+            p.scatter([m[0]], [m[1]], marker="star", size=16, fill_color="gold", line_color="black")
+        p.multi_line("xs", "ys", color="color", source=self.paths, line_width=2.5)
+        heads = p.scatter("x", "y", color="color", source=self.heads, size=10, line_color="white")
+        p.add_tools(HoverTool(renderers=[heads], tooltips=[("racer", "@label"), ("f", "@value{0.0000}")]))
+        p.segment("x0", "y0", "x1", "y1", color="color", source=self.arrows, line_width=3)
+        p.on_event(Tap, self.messages.guard(self.on_tap))
+        return p
+
+    def curve_figure(self, s):
+        (x0, x1), = s.window
+        xs = np.linspace(x0, x1, 400)
+        p = figure(title=f"{s.name}: J and the iterates (click to move the start)", width=560, height=520,
+                   name="race_surface", toolbar_location=None)
+        p.line(xs, [s.value([x]) for x in xs], color="black", line_width=2)
+        p.scatter([s.minimum[0]], [s.value(s.minimum)], marker="star", size=16, fill_color="gold")
+        p.multi_line("xs", "ys", color="color", source=self.paths, line_width=1.5, line_dash="dotted")
+        p.scatter("x", "y", color="color", source=self.heads, size=10)
+        p.on_event(Tap, self.messages.guard(self.on_tap))
+        return p
+
+    def convergence_map(self, s):
+        rate = race.convergence_rate(s.eigenvalues, MAP_RATES, MAP_MOMENTA)
+        mapper = LinearColorMapper(palette="Viridis256", low=0.0, high=1.0, high_color="#7f0000")
+        p = figure(title="Convergence rate of momentum (dark red: diverges); drag the dots", width=420, height=300,
+                   x_axis_type="log", x_range=(MAP_RATES[0], MAP_RATES[-1]), y_range=(0, 0.99),
+                   name="convergence_map", toolbar_location="above", tools="")
+        p.image([np.minimum(rate, 1.5)], x=MAP_RATES[0], y=0, dw=MAP_RATES[-1] - MAP_RATES[0], dh=0.99,
+                color_mapper=mapper)
+        p.xaxis.axis_label = "learning rate"
+        p.yaxis.axis_label = "momentum"
+        self.map_points = ColumnDataSource(name="map_points")
+        dots = p.scatter("lr", "mu", source=self.map_points, size=12, fill_color="color", line_color="white")
+        tool = PointDrawTool(renderers=[dots], add=False)
+        p.add_tools(tool)
+        p.toolbar.active_tap = tool
+        self.map_points.on_change("data", lambda attr, old, new: self.messages.guard(self.on_drag)(new))
+        return p
+
+    # ----- events ------------------------------------------------------------------------------------
+    def on_tap(self, event):
+        point = (event.x, event.y) if self.race.surface.dim == 2 else (event.x,)
+        self.race.set_start(point)
+        self.render()
+
+    def on_drag(self, data):
+        for i, lr, mu in zip(data["index"], data["lr"], data["mu"]):
+            opt = self.race.racers[i].optimizer
+            lr = float(np.clip(lr, 1e-5, 10.0))
+            if abs(opt.learning_rate - lr) > 1e-12 * lr:
+                opt.learning_rate = lr
+            if hasattr(opt, "momentum") and abs(opt.momentum - mu) > 1e-9:
+                opt.momentum = float(np.clip(mu, 0.0, 0.99))
+
+    def on_play(self, event):
+        self.play.name = "❚❚ Pause" if event.new else "▶ Play"
+
+    def advance(self, k):
+        self.race.advance(k)
+        self.render()
+
+    def tick(self):
+        if self.play.value:
+            self.messages.guard(self.advance)(self.speed.value)
+
+    # ----- rendering ---------------------------------------------------------------------------------
+    def render(self):
+        frame = self.race.frame()
+        two_d = self.race.surface.dim == 2
+        xs, ys, colors, labels = [], [], [], []
+        for e in frame:
+            path = e["path"]
+            xs.append(path[:, 0])
+            ys.append(path[:, 1] if two_d else e["values"])
+            colors.append(e["color"])
+            labels.append(e["label"] + (" — diverged" if e["diverged"] else ""))
+        self.paths.data = dict(xs=xs, ys=ys, color=colors, label=labels)
+        self.heads.data = dict(x=[x[-1] for x in xs], y=[y[-1] for y in ys], color=colors, label=labels,
+                               value=[e["values"][-1] for e in frame])
+        self.losses.data = dict(xs=[np.arange(len(e["values"])) for e in frame],
+                                ys=[np.maximum(e["values"] - min(0.0, np.min(e["values"])), 1e-16) for e in frame],
+                                color=colors)
+        self.distances.data = dict(xs=[np.arange(len(e["path"])) for e in frame if "distance" in e],
+                                   ys=[np.maximum(e["distance"], 1e-16) for e in frame if "distance" in e],
+                                   color=[e["color"] for e in frame if "distance" in e])
+        self.render_arrows(frame, two_d)
+        rows = []
+        for e in frame:
+            if "effective_step" in e:
+                eff = ", ".join(f"{v:.3g}" for v in e["effective_step"])
+                rows.append(f'<tr><td style="color:{e["color"]}">{e["label"]}</td><td>{eff}</td></tr>')
+        self.effective.text = ("<b>Effective step per coordinate</b> (|step| / |gradient|; constant for SGD, "
+                               "adaptive for AdaGrad/RMSprop/Adam)<table>" + "".join(rows) + "</table>")
+        if self.race.surface.dim == 1 and frame:
+            e = frame[0]
+            self.table.data = dict(step=list(range(len(e["values"]))), x=e["path"][:, 0], value=e["values"])
+        if hasattr(self, "map_points") and isinstance(self.race.surface, surfaces.Quadratic):
+            racers = self.race.racers
+            self.map_points.data = dict(index=list(range(len(racers))),
+                                        lr=[r.optimizer.learning_rate for r in racers],
+                                        mu=[getattr(r.optimizer, "momentum", 0.0) for r in racers],
+                                        color=[r.color for r in racers])
+        self.counter.text = str(self.race.steps)
+
+    def render_arrows(self, frame, two_d):
+        data = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
+        if two_d:
+            (x0, x1), _ = self.race.surface.window
+            scale = 0.15 * (x1 - x0)
+            for e in frame:
+                if "gradient" not in e or "velocity" not in e["arrays"]:
+                    continue
+                head = e["path"][-1]
+                for vec, color, kind in ((-e["gradient"], "#ffffff", "negative gradient"),
+                                         (e["velocity"], "#ff7f0e", "velocity (step)")):
+                    norm = np.linalg.norm(vec)
+                    if norm > 0:
+                        tip = head + vec / norm * scale
+                        for key, value in zip(("x0", "y0", "x1", "y1"), (*head, *tip)):
+                            data[key].append(value)
+                        data["color"].append(color)
+                        data["kind"].append(kind)
+        self.arrows.data = data
+
+    def view(self):
+        controls = pn.Row(self.play, self.step, self.reset, self.speed, pn.pane.Bokeh(self.counter))
+        surface_box = pn.Card(self.preset_choice, self.surface_choice, self.condition, self.angle, self.formula,
+                              self.use_formula, self.log_scale, title="Surface", sizing_mode="stretch_width")
+        racers = pn.Card(pn.Row(self.add_choice, self.add_button), self.racer_box, title="Racers",
+                         sizing_mode="stretch_width")
+        return pn.Row(pn.Column(surface_box, racers, width=340),
+                      pn.Column(controls, self.messages.pane, self.note, self.figures, sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width", name="race")
 
 
 def build(query):
-    return pn.pane.Markdown("coming")
+    return RacePage(query).view()

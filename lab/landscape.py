@@ -118,3 +118,38 @@ def loss_between(model, X, y, start, end, resolution=101, extend=0.25):
     ts = np.linspace(-extend, 1 + extend, int(resolution))
     losses, _ = _evaluate(model, X, y, start + ts[:, None] * (end - start))
     return ts, losses
+
+
+def snapshot(model, X, y, checkpoints, directions="random", normalization="filter", bias="zero", span=1.0,
+             resolution=51, seed=0, other_checkpoints=None):
+    """Everything a landscape view shows, around the model's current parameters.
+
+    directions: 'random' (filter/layer/none-normalised Gaussian) or 'pca' (of the checkpoints, joined
+    with other_checkpoints when a second run from the same start is compared). Returns a dict with the
+    grid (alphas, betas, losses, accuracies), 1-D slices along d1 and from the first checkpoint to the
+    current point, the projected trajectories and, for PCA, the explained variance.
+    """
+    center = model.params.astype(np.float64)
+    checkpoints = np.asarray(checkpoints, np.float64)
+    explained = None
+    if directions == "pca":
+        stacked = checkpoints if other_checkpoints is None else np.vstack([checkpoints, other_checkpoints])
+        (d1, d2), explained = pca_directions(np.vstack([stacked, center[None, :]]))
+        # PCA directions are unit vectors; scale them to the distance travelled so 'span' stays meaningful
+        reach = np.abs(project(stacked, center, (d1, d2))).max() or 1.0
+        d1, d2 = d1 * reach, d2 * reach
+    elif directions == "random":
+        d1, d2 = random_directions(model, normalization=normalization, bias=bias, seed=seed)
+    else:
+        raise ValueError(f"directions must be 'random' or 'pca', not {directions!r}")
+    alphas, betas, losses, accs = loss_grid(model, X, y, (d1, d2), span=span, resolution=resolution,
+                                            center=center, with_accuracy=True)
+    slice_alphas, slice_losses = loss_slice(model, X, y, d1, span=span, resolution=101, center=center)
+    ts, line_losses = loss_between(model, X, y, checkpoints[0], center, resolution=101)
+    out = {"alphas": alphas, "betas": betas, "losses": losses, "accuracies": accs,
+           "trajectory": project(checkpoints, center, (d1, d2)), "slice": (slice_alphas, slice_losses),
+           "line": (ts, line_losses), "explained": explained, "center_loss": float(losses[len(betas) // 2,
+                                                                                       len(alphas) // 2])}
+    if other_checkpoints is not None:
+        out["other_trajectory"] = project(other_checkpoints, center, (d1, d2))
+    return out

@@ -207,3 +207,18 @@ def test_cuda_without_a_device_is_a_clear_error():
     with pytest.raises(ValueError, match="no CUDA device was found.*backend='cpu'"):
         MLP([2, 3, 1], backend="cuda")
     assert MLP([2, 3, 1], backend="auto").backend == "cpu"
+
+
+def test_large_layers_take_the_blas_path_and_match_the_reference():
+    from kernels.config import BLAS_MIN_MACS
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, 50))
+    y = rng.integers(0, 20, 40)
+    model = MLP([50, 60, 20], activation="tanh", output="softmax", dtype="float64", seed=0)
+    assert 50 * 60 * 40 >= BLAS_MIN_MACS
+    loss, grad = model.loss_and_grad(X, y)
+    ref_loss, ref_grad = ref.loss_and_grad(model.params.copy(), model.sizes, ["tanh"], "softmax",
+                                           "cross_entropy", X, np.eye(20)[y])
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-12)

@@ -13,6 +13,7 @@ from kernels.cpu.nn import (
     add_penalty,
     backward_layers,
     forward_layers,
+    layer_offsets,
     load_inputs,
     output_delta,
 )
@@ -36,6 +37,8 @@ def dataset_loss(params, sizes, acts, loss_code, features, X, T):
     n = X.shape[0]
     k = sizes[-1]
     U = _units(sizes)
+    offs = layer_offsets(sizes)
+    no_keep, no_rng = np.empty(0), np.zeros(1, np.uint64)  # evaluation never drops units
     c = min(CHUNK, n)
     A = np.empty((U, c), params.dtype)
     Zout = np.empty((k, c), params.dtype)
@@ -46,7 +49,7 @@ def dataset_loss(params, sizes, acts, loss_code, features, X, T):
     for start in range(0, n, c):
         m = min(c, n - start)
         load_inputs(X, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
+        forward_layers(params, sizes, offs, acts, A, A, Zout, m, False, no_keep, no_rng)
         total += output_delta(loss_code, out_code, A, Zout, U - k, k, T, idx, start, m, A, False)
         correct += accuracy_count(loss_code, A, U - k, k, T, idx, start, m)
     return total / n, correct / n
@@ -58,15 +61,17 @@ def loss_and_grad(params, sizes, acts, loss_code, features, X, T, l1, l2, includ
     n = X.shape[0]
     k = sizes[-1]
     U = _units(sizes)
+    offs = layer_offsets(sizes)
+    no_keep, no_rng = np.empty(0), np.zeros(1, np.uint64)  # evaluation never drops units
     A = np.empty((U, n), params.dtype)
     D = np.ones((U, n), params.dtype)
     dZ = np.empty((U, n), params.dtype)
     Zout = np.empty((k, n), params.dtype)
     idx = np.arange(n)
     load_inputs(X, idx, 0, n, features, A)
-    forward_layers(params, sizes, acts, A, D, Zout, n, True, np.empty(0), np.zeros(1, np.uint64))
+    forward_layers(params, sizes, offs, acts, A, D, Zout, n, True, no_keep, no_rng)
     loss = output_delta(loss_code, acts[sizes.size - 2], A, Zout, U - k, k, T, idx, 0, n, dZ, True)
-    backward_layers(params, sizes, A, D, dZ, n, grad)
+    backward_layers(params, sizes, offs, A, D, dZ, n, grad)
     return loss / n + add_penalty(params, sizes, l1, l2, include_bias, grad)
 
 
@@ -76,6 +81,8 @@ def predict(params, sizes, acts, features, X, out):
     n = X.shape[0]
     k = sizes[-1]
     U = _units(sizes)
+    offs = layer_offsets(sizes)
+    no_keep, no_rng = np.empty(0), np.zeros(1, np.uint64)  # evaluation never drops units
     idx = np.arange(n)
     n_chunks = (n + CHUNK - 1) // CHUNK
     for ci in prange(n_chunks):
@@ -84,7 +91,7 @@ def predict(params, sizes, acts, features, X, out):
         A = np.empty((U, m), params.dtype)
         Zout = np.empty((k, m), params.dtype)
         load_inputs(X, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
+        forward_layers(params, sizes, offs, acts, A, A, Zout, m, False, no_keep, no_rng)
         for s in range(m):
             for j in range(k):
                 out[start + s, j] = A[U - k + j, s]
@@ -96,6 +103,8 @@ def eval_grid(params, sizes, acts, features, G, out):
     g = G.shape[0]
     k = sizes[-1]
     U = _units(sizes)
+    offs = layer_offsets(sizes)
+    no_keep, no_rng = np.empty(0), np.zeros(1, np.uint64)  # evaluation never drops units
     idx = np.arange(g)
     n_chunks = (g + CHUNK - 1) // CHUNK
     for ci in prange(n_chunks):
@@ -104,7 +113,7 @@ def eval_grid(params, sizes, acts, features, G, out):
         A = np.empty((U, m), params.dtype)
         Zout = np.empty((k, m), params.dtype)
         load_inputs(G, idx, start, m, features, A)
-        forward_layers(params, sizes, acts, A, A, Zout, m, False, np.empty(0), np.zeros(1, np.uint64))
+        forward_layers(params, sizes, offs, acts, A, A, Zout, m, False, no_keep, no_rng)
         for u in range(U):
             for s in range(m):
                 out[u, start + s] = A[u, s]
@@ -120,6 +129,8 @@ def loss_many(P, sizes, acts, loss_code, features, X, T, out_loss, out_acc):
     n = X.shape[0]
     k = sizes[-1]
     U = _units(sizes)
+    offs = layer_offsets(sizes)
+    no_keep, no_rng = np.empty(0), np.zeros(1, np.uint64)  # evaluation never drops units
     d_in = sizes[0]
     idx = np.arange(n)
     inputs = np.empty((d_in, n), P.dtype)
@@ -131,7 +142,7 @@ def loss_many(P, sizes, acts, loss_code, features, X, T, out_loss, out_acc):
         Zout = np.empty((k, n), P.dtype)
         A[:d_in, :] = inputs
         for i in range(w, m, n_workers):
-            forward_layers(P[i], sizes, acts, A, A, Zout, n, False, np.empty(0), np.zeros(1, np.uint64))
+            forward_layers(P[i], sizes, offs, acts, A, A, Zout, n, False, no_keep, no_rng)
             out_loss[i] = output_delta(loss_code, out_code, A, Zout, U - k, k, T, idx, 0, n, A,
                                        False) / n
             out_acc[i] = accuracy_count(loss_code, A, U - k, k, T, idx, 0, n) / n

@@ -17,10 +17,10 @@ import numpy as np
 from numba import njit
 
 from kernels import codes as C
-from kernels.config import FASTMATH
+from kernels.config import BLAS_MIN_MACS, ERROR_MODEL, FASTMATH
 from kernels.cpu.rng import uniform
 
-JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
+JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 
 # tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 9, a rational fit (max abs error 4e-7 in float32). Used for
 # float32 only: libm's tanh does not vectorise and costs ~20 ns an element; this costs < 1 ns.
@@ -44,6 +44,18 @@ def tanh32(x):
     return x * p / q
 
 
+_TWO32 = np.float32(2.0)
+_L3, _L5, _L7, _L9, _L11 = (np.float32(1.0 / k) for k in (3, 5, 7, 9, 11))
+
+
+@njit(**JIT)
+def log_half32(m):
+    """log(m) for float32 m in [0.5, 1]: 2 atanh((m-1)/(m+1)) as a series (abs error < 1e-7)."""
+    u = (m - _ONE32) / (m + _ONE32)
+    v = u * u
+    return _TWO32 * u * (_ONE32 + v * (_L3 + v * (_L5 + v * (_L7 + v * (_L9 + v * _L11)))))
+
+
 @njit(**JIT)
 def sigmoid64(x):
     """Stable float64 logistic function."""
@@ -55,21 +67,19 @@ def sigmoid64(x):
 
 @njit(**JIT)
 def layer_offsets(sizes):
-    """(w_off, b_off, u_off) for a layer-size vector; u_off has one more entry (the total)."""
+    """offs (3, L + 2) int64: rows are W offsets, b offsets (into params) and unit offsets (rows of A;
+    one more entry, the total). Computed once per kernel call and passed down."""
     L = sizes.size - 1
-    w_off = np.empty(L, np.int64)
-    b_off = np.empty(L, np.int64)
-    u_off = np.empty(L + 2, np.int64)
+    offs = np.zeros((3, L + 2), np.int64)
     p = 0
-    u_off[0] = 0
     for l in range(L):
-        w_off[l] = p
+        offs[0, l] = p
         p += sizes[l] * sizes[l + 1]
-        b_off[l] = p
+        offs[1, l] = p
         p += sizes[l + 1]
     for l in range(L + 1):
-        u_off[l + 1] = u_off[l] + sizes[l]
-    return w_off, b_off, u_off
+        offs[2, l + 1] = offs[2, l] + sizes[l]
+    return offs
 
 
 @njit(**JIT)
@@ -140,8 +150,23 @@ def softmax_columns(A, r0, k, n):
 
 
 @njit(**JIT)
+def use_blas(A, n, fan_in, fan_out):
+    """BLAS pays off for big layers; it needs the batch to fill the buffer (contiguous row blocks)."""
+    return n == A.shape[1] and fan_in * fan_out * n >= BLAS_MIN_MACS
+
+
+@njit(**JIT)
 def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
     """A[o0+j, :n] = b[j] + sum_i W[i, j] A[i0+i, :n]."""
+    if use_blas(A, n, fan_in, fan_out):
+        W = params[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out)
+        out = A[o0:o0 + fan_out]
+        np.dot(W.T, A[i0:i0 + fan_in], out)
+        for j in range(fan_out):
+            bj = params[b0 + j]
+            for s in range(n):
+                out[j, s] += bj
+        return
     for j in range(fan_out):
         bj = params[b0 + j]
         for s in range(n):
@@ -153,18 +178,18 @@ def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
 
 
 @njit(**JIT)
-def forward_layers(params, sizes, acts, A, D, Zout, n, with_derivative, keep, rng):
+def forward_layers(params, sizes, offs, acts, A, D, Zout, n, with_derivative, keep, rng):
     """Forward pass from the input rows already in A. Fills every layer, Zout and (optionally) D.
 
     keep: per-layer keep probabilities for inverted dropout on hidden units (an empty array, or
     with_derivative False, means no dropout); rng: the random stream (uint64[1]) for the masks.
+    offs: layer_offsets(sizes).
     """
-    w_off, b_off, u_off = layer_offsets(sizes)
     L = sizes.size - 1
     for l in range(L):
         fan_in, fan_out = sizes[l], sizes[l + 1]
-        i0, o0 = u_off[l], u_off[l + 1]
-        dense_forward(params, w_off[l], b_off[l], fan_in, fan_out, A, i0, o0, n)
+        i0, o0 = offs[2, l], offs[2, l + 1]
+        dense_forward(params, offs[0, l], offs[1, l], fan_in, fan_out, A, i0, o0, n)
         code = acts[l]
         if l == L - 1:
             for j in range(fan_out):
@@ -202,6 +227,8 @@ def output_delta(loss_code, out_code, A, Zout, o0, k, T, idx, start, n, dZ, want
     """
     total = 0.0
     inv = 1.0 / n
+    if loss_code == C.BCE and A.itemsize == 4:
+        return _bce32(A, Zout, o0, k, T, idx, start, n, dZ, want_delta)
     for s in range(n):
         r = idx[start + s]
         if loss_code == C.CROSS_ENTROPY:
@@ -243,6 +270,25 @@ def output_delta(loss_code, out_code, A, Zout, o0, k, T, idx, start, n, dZ, want
 
 
 @njit(**JIT)
+def _bce32(A, Zout, o0, k, T, idx, start, n, dZ, want_delta):
+    """BCE for float32, vectorised: log1p(exp(-|z|)) = -log(sigmoid(|z|)) = -log(max(y, 1 - y))."""
+    total = 0.0
+    scale = np.float32(1.0 / (k * n))
+    for j in range(k):
+        part = np.float32(0.0)
+        for s in range(n):
+            z = Zout[j, s]
+            y = A[o0 + j, s]
+            t = T[idx[start + s], j]
+            m = y if y > np.float32(0.5) else _ONE32 - y
+            part += max(z, np.float32(0.0)) - z * t - log_half32(m)
+            if want_delta:
+                dZ[o0 + j, s] = (y - t) * scale
+        total += part / k
+    return total
+
+
+@njit(**JIT)
 def _output_derivative(code, y):
     if code == C.TANH:
         return 1.0 - y * y
@@ -256,17 +302,30 @@ def _output_derivative(code, y):
 
 
 @njit(**JIT)
-def backward_layers(params, sizes, A, D, dZ, n, grad):
+def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
     """Backprop recursion from the output errors in dZ: the error of layer l needs only layer l+1's.
 
     grad[W_l] = A_l dZ_{l+1}^T,  grad[b_l] = sum_s dZ_{l+1},  dZ_l = (W_l dZ_{l+1}) * D_l.
     """
-    w_off, b_off, u_off = layer_offsets(sizes)
     L = sizes.size - 1
     zero = np.zeros(1, A.dtype)[0]
     for l in range(L - 1, -1, -1):
         fan_in, fan_out = sizes[l], sizes[l + 1]
-        i0, o0, w0, b0 = u_off[l], u_off[l + 1], w_off[l], b_off[l]
+        i0, o0, w0, b0 = offs[2, l], offs[2, l + 1], offs[0, l], offs[1, l]
+        if use_blas(A, n, fan_in, fan_out):
+            W = params[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out)
+            np.dot(A[i0:i0 + fan_in], dZ[o0:o0 + fan_out].T, grad[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out))
+            for j in range(fan_out):
+                acc = zero
+                for s in range(n):
+                    acc += dZ[o0 + j, s]
+                grad[b0 + j] = acc
+            if l > 0:
+                np.dot(W, dZ[o0:o0 + fan_out], dZ[i0:i0 + fan_in])
+                for i in range(fan_in):
+                    for s in range(n):
+                        dZ[i0 + i, s] *= D[i0 + i, s]
+            continue
         for i in range(fan_in):
             for j in range(fan_out):
                 acc = zero
@@ -295,11 +354,11 @@ def add_penalty(params, sizes, l1, l2, include_bias, grad):
     """Adds the L1/L2 subgradient to grad and returns the penalty l1 sum|w| + l2 sum w^2."""
     if l1 == 0.0 and l2 == 0.0:
         return 0.0
-    w_off, b_off, u_off = layer_offsets(sizes)
+    offs = layer_offsets(sizes)
     penalty = 0.0
     for l in range(sizes.size - 1):
-        stop = b_off[l] + sizes[l + 1] if include_bias else b_off[l]
-        for p in range(w_off[l], stop):
+        stop = offs[1, l] + sizes[l + 1] if include_bias else offs[1, l]
+        for p in range(offs[0, l], stop):
             w = params[p]
             sign = 1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0)
             penalty += l1 * abs(w) + l2 * w * w

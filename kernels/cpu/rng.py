@@ -9,9 +9,9 @@ import math
 import numpy as np
 from numba import njit
 
-from kernels.config import FASTMATH
+from kernels.config import ERROR_MODEL, FASTMATH
 
-JIT = dict(nogil=True, cache=True, fastmath=FASTMATH)
+JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -43,10 +43,13 @@ def normal(state):
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
+_S32 = np.uint64(32)
+
+
 @njit(**JIT)
 def below(state, m):
-    """Uniform integer in [0, m)."""
-    return np.int64(next_u64(state) % np.uint64(m))
+    """Integer in [0, m) for m < 2**32, by multiply-shift (Lemire): no slow 64-bit division."""
+    return np.int64(((next_u64(state) >> _S32) * np.uint64(m)) >> _S32)
 
 
 @njit(**JIT)

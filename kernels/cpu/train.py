@@ -20,6 +20,7 @@ from kernels.cpu.nn import (
     backward_layers,
     feature_value,
     forward_layers,
+    layer_offsets,
     output_delta,
 )
 from kernels.cpu.optim import lr_at, opt_update
@@ -116,6 +117,7 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     raw = np.empty(X.shape[1], params.dtype)
     tmp = np.empty(X.shape[1], params.dtype)
     o0 = U - k
+    offs = layer_offsets(sizes)
     L = sizes.size - 1
     out_code = acts[L - 1]
     patience = int(reg[C.R_PATIENCE])
@@ -127,9 +129,9 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
             R.shuffle(perm, rng)
         b = min(B, n - pos)
         _load_training_inputs(X, perm, pos, b, features, reg, keep[0], A, raw, tmp, rng)
-        forward_layers(params, sizes, acts, A, D, Zout, b, True, keep, rng)
+        forward_layers(params, sizes, offs, acts, A, D, Zout, b, True, keep, rng)
         loss = output_delta(loss_code, out_code, A, Zout, o0, k, T, perm, pos, b, dZ, True) / b
-        backward_layers(params, sizes, A, D, dZ, b, grad)
+        backward_layers(params, sizes, offs, A, D, dZ, b, grad)
         add_penalty(params, sizes, reg[C.R_L1], reg[C.R_L2], reg[C.R_BIAS] > 0.0, grad)
         out_losses[done] = loss
         done += 1

@@ -1,0 +1,188 @@
+"""Training steps per second: this engine's fused kernel against a vectorised NumPy implementation of
+the same minibatch SGD step (and PyTorch eager / JAX lax.scan when importable), in one run.
+
+    python benchmarks/train_throughput.py [--seconds 1.5]
+
+Ratios are measured in this run on this machine; they are printed, never asserted.
+"""
+
+import os
+
+# one core for every contender, as the targets are stated (set before NumPy/BLAS load)
+for _var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time
+from pathlib import Path
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lab import MLP, Trainer, optimizers  # noqa: E402
+
+CASES = [  # name, sizes, hidden activation, output, batch
+    ("2-8-8-1 tanh/sigmoid BCE, batch 32", [2, 8, 8, 1], "tanh", "sigmoid", 32),
+    ("2-8-8-1 tanh/sigmoid BCE, batch 512", [2, 8, 8, 1], "tanh", "sigmoid", 512),
+    ("64-128-10 tanh/softmax CE, batch 64", [64, 128, 10], "tanh", "softmax", 64),
+]
+
+
+def data(sizes, output, n=4096, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1] if output == "softmax" else 2, n)
+    return X, y
+
+
+def timed(step, seconds):
+    """Steps per second of step(k) -> steps run, over about `seconds`."""
+    step(10)
+    done, start = 0, time.perf_counter()
+    k = 10
+    while time.perf_counter() - start < seconds:
+        done += step(k)
+        k = min(k * 2, 20000)
+    return done / (time.perf_counter() - start)
+
+
+def engine(sizes, act, output, batch, X, y):
+    model = MLP(sizes, activation=act, output=output, seed=0)
+    trainer = Trainer(model, model.check_inputs(X), model.check_targets(y, len(y)),
+                      optimizers.get("sgd", learning_rate=0.01), batch_size=batch, divergence_factor=None)
+    return lambda k: len(trainer.run(k))
+
+
+def numpy_step(sizes, act, output, batch, X, y):
+    """The same forward/backward/SGD step, vectorised over the batch with NumPy."""
+    rng = np.random.default_rng(0)
+    Ws = [rng.normal(0, 0.3, (a, b)).astype(np.float32) for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [np.zeros(b, np.float32) for b in sizes[1:]]
+    k = sizes[-1]
+    T = (np.eye(k, dtype=np.float32)[y] if output == "softmax" else y[:, None].astype(np.float32))
+    n = len(X)
+    state = {"pos": 0}
+
+    def step(count):
+        for _ in range(count):
+            p = state["pos"]
+            xb, tb = X[p:p + batch], T[p:p + batch]
+            state["pos"] = (p + batch) % (n - batch)
+            acts = [xb]
+            for W, b in zip(Ws[:-1], bs[:-1]):
+                acts.append(np.tanh(acts[-1] @ W + b))
+            z = acts[-1] @ Ws[-1] + bs[-1]
+            if output == "softmax":
+                e = np.exp(z - z.max(axis=1, keepdims=True))
+                yhat = e / e.sum(axis=1, keepdims=True)
+            else:
+                yhat = 1 / (1 + np.exp(-z))
+            dz = (yhat - tb) / len(xb)
+            for i in range(len(Ws) - 1, -1, -1):
+                gW = acts[i].T @ dz
+                gb = dz.sum(axis=0)
+                if i > 0:
+                    dz = (dz @ Ws[i].T) * (1 - acts[i] ** 2)
+                Ws[i] -= 0.01 * gW
+                bs[i] -= 0.01 * gb
+        return count
+    return step
+
+
+def torch_step(sizes, act, output, batch, X, y):
+    import torch
+
+    torch.set_num_threads(1)
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [torch.nn.Linear(a, b), torch.nn.Tanh()]
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(sizes[-2], sizes[-1]))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01)
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y)
+    loss_fn = torch.nn.CrossEntropyLoss() if output == "softmax" else torch.nn.BCEWithLogitsLoss()
+    target = yt if output == "softmax" else yt[:, None].float()
+    n = len(X)
+    state = {"pos": 0}
+
+    def step(count):
+        for _ in range(count):
+            p = state["pos"]
+            state["pos"] = (p + batch) % (n - batch)
+            opt.zero_grad()
+            loss_fn(net(Xt[p:p + batch]), target[p:p + batch]).backward()
+            opt.step()
+        return count
+    return step
+
+
+def jax_step(sizes, act, output, batch, X, y):
+    import jax
+    import jax.numpy as jnp
+
+    key = jax.random.PRNGKey(0)
+    params = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        key, sub = jax.random.split(key)
+        params.append((jax.random.normal(sub, (a, b)) * 0.3, jnp.zeros(b)))
+    k = sizes[-1]
+    T = jnp.asarray(np.eye(k, dtype=np.float32)[y] if output == "softmax" else y[:, None].astype(np.float32))
+    n_batches = len(X) // batch
+    Xb = jnp.asarray(X[:n_batches * batch]).reshape(n_batches, batch, -1)
+    Tb = T[:n_batches * batch].reshape(n_batches, batch, -1)
+
+    def loss(ps, xb, tb):
+        h = xb
+        for W, b in ps[:-1]:
+            h = jnp.tanh(h @ W + b)
+        z = h @ ps[-1][0] + ps[-1][1]
+        if output == "softmax":
+            return -jnp.mean(jnp.sum(tb * jax.nn.log_softmax(z), axis=1))
+        return jnp.mean(jnp.logaddexp(0, z) - z * tb)
+
+    grad = jax.grad(loss)
+
+    @jax.jit
+    def run(ps):
+        def body(ps, batch_data):
+            g = grad(ps, *batch_data)
+            return jax.tree_util.tree_map(lambda p, d: p - 0.01 * d, ps, g), None
+        return jax.lax.scan(body, ps, (Xb, Tb))[0]
+
+    state = {"ps": params}
+
+    def step(count):
+        state["ps"] = run(state["ps"])
+        jax.block_until_ready(state["ps"])
+        return n_batches
+    return step
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=1.5)
+    args = parser.parse_args()
+    others = []
+    for name, builder in (("PyTorch eager", torch_step), ("JAX jit+scan", jax_step)):
+        try:
+            __import__("torch" if name.startswith("PyTorch") else "jax")
+            others.append((name, builder))
+        except ImportError:
+            print(f"({name}: not installed, skipped)")
+    header = f"{'case':40s} {'engine steps/s':>15s} {'NumPy steps/s':>14s} {'engine/NumPy':>13s}"
+    header += "".join(f" {name + ' steps/s':>22s} {'engine/' + name.split()[0]:>14s}" for name, _ in others)
+    print(header)
+    for name, sizes, act, output, batch in CASES:
+        X, y = data(sizes, output)
+        ours = timed(engine(sizes, act, output, batch, X, y), args.seconds)
+        ref = timed(numpy_step(sizes, act, output, batch, X, y), args.seconds)
+        line = f"{name:40s} {ours:15,.0f} {ref:14,.0f} {ours / ref:12.1f}x"
+        for _, builder in others:
+            rate = timed(builder(sizes, act, output, batch, X, y), args.seconds)
+            line += f" {rate:22,.0f} {ours / rate:13.1f}x"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()
