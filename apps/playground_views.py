@@ -12,7 +12,8 @@ ROLLOVER = 2000
 def _blend(a, b, t):
     a = [int(a[i:i + 2], 16) for i in (1, 3, 5)]
     b = [int(b[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#%02x%02x%02x" % tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+    r, g, b = (round(x + (y - x) * t) for x, y in zip(a, b))
+    return f"#{r:02x}{g:02x}{b:02x}"
 
 
 # the Playground's diverging palette: orange (negative/class 0) - light - blue (positive/class 1)

@@ -14,8 +14,8 @@ for _var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MK
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
-import time
-from pathlib import Path
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 

@@ -177,7 +177,7 @@ def get(name, **hyperparameters):
     cls = REGISTRY.get(str(name).lower())
     if cls is None:
         raise ValueError(f"unknown optimizer {name!r}; choose one of {names()}")
-    unknown = set(hyperparameters) - set(cls.param) 
+    unknown = set(hyperparameters) - set(cls.param)
     if unknown:
         raise ValueError(f"{name} has no hyperparameter {sorted(unknown)}; it takes "
                          f"{[p for p in cls.param if p != 'name']}")

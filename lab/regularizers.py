@@ -40,7 +40,8 @@ class Regularization(param.Parameterized):
                              doc="Early stopping: epochs without validation improvement before stopping (0 = off).")
     jitter = param.Number(0.0, bounds=(0.0, 10.0), softbounds=(0.0, 1.0), step=0.01,
                           doc="Augmentation: Gaussian jitter added to raw 2-D points while training.")
-    symmetries = param.Boolean(False, doc="Augmentation: random rotations/reflections under which the data set is symmetric.")
+    symmetries = param.Boolean(False, doc="Augmentation: random rotations/reflections under which the data set "
+                                          "is symmetric.")
     image_shift = param.Integer(0, bounds=(0, 4), doc="Augmentation: shift images by up to this many pixels.")
 
     def keep_vector(self, sizes):

@@ -94,7 +94,8 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     """Runs up to n_steps minibatch steps in place; returns how many ran.
 
     params (P,), opt_state (2, P), best_params (P,): model dtype. X (n, d_raw), T (n, k): model dtype.
-    perm (n,) int64 sample order, reshuffled at each epoch start when ``shuffle``; counters (codes.N_COUNTERS,) int64: update count, position in perm,
+    perm (n,) int64 sample order, reshuffled at each epoch start when ``shuffle``;
+    counters (codes.N_COUNTERS,) int64: update count, position in perm,
     epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch.
     opt_hyper (codes.N_OPT_HYPER,), sched_hyper (codes.N_SCHED_HYPER,), reg (codes.N_REG,),
     keep (len(sizes),) keep probabilities (inputs, hidden layers; the last is unused): float64.
