@@ -1,5 +1,279 @@
+"""The loss-landscape page: the network trains live while its loss surface (a 2-D slice through
+parameter space, Li et al. 2018) is recomputed every few epochs around the current weights, with the
+training trajectory projected onto it.
+
+Training runs in a per-session thread (lab.live); each surface is computed in a worker thread from a
+copy of the weights, so the plots keep moving while it is computed.
+"""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 import panel as pn
+from bokeh.models import ColorBar, ColumnDataSource, Div, LinearColorMapper, Range1d
+from bokeh.plotting import figure
+from bokeh.plotting.contour import contour_data
+
+from apps import sessions
+from apps.widgets import Messages
+from lab import landscape, optimizers
+from lab.live import LiveTraining, compare_config
+from lab.playground import PlaygroundConfig
+
+TICK_MS = 100
+MAX_POINTS = 1024  # the surface is evaluated on at most this many training points (a fixed subsample)
+PRESETS = {
+    "XOR, tanh 8-8, SGD": dict(dataset="xor", hidden="8, 8", activation="tanh", optimizer_name="sgd",
+                               opt={"learning_rate": 0.1}),
+    "spiral, tanh 8-8, Adam": dict(dataset="spiral", hidden="8, 8", activation="tanh", optimizer_name="adam",
+                                   opt={"learning_rate": 0.01}),
+    "circle, relu 4-2, momentum": dict(dataset="circle", hidden="4, 2", activation="relu",
+                                       optimizer_name="momentum", opt={"learning_rate": 0.03}),
+    "digits, relu 32, Adam": dict(dataset="digits", hidden="32", activation="relu", optimizer_name="adam",
+                                  opt={"learning_rate": 0.003}, batch_size=32),
+}
+
+
+class LandscapePage:
+    def __init__(self, query):
+        self.messages = Messages()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
+        self.pending = None
+        self.last_epoch = -1
+        self.live = None
+        self.compared = None
+        self.preset = pn.widgets.Select(name="Run", options=list(PRESETS), width=230)
+        self.play = pn.widgets.Toggle(name="▶ Train", button_type="primary", width=100)
+        self.reset = pn.widgets.Button(name="Reset", width=70)
+        self.compare = pn.widgets.Select(name="Compare with (same init)", options=["none"] + optimizers.names(),
+                                         value="none", width=180)
+        self.directions = pn.widgets.RadioButtonGroup(name="Directions", options=["random", "pca"], value="random")
+        self.normalization = pn.widgets.Select(name="Normalisation", options=list(landscape.NORMALIZATIONS),
+                                               value="filter", width=120)
+        self.bias = pn.widgets.Select(name="Bias directions", options=list(landscape.BIAS_MODES), width=120)
+        self.span = pn.widgets.FloatSlider(name="Range a", start=0.1, end=3.0, step=0.1, value=1.0, width=200)
+        self.resolution = pn.widgets.IntSlider(name="Resolution", start=21, end=101, step=10, value=41, width=200)
+        self.seed = pn.widgets.IntInput(name="Direction seed", value=0, start=0, end=10**6, width=120)
+        self.every = pn.widgets.IntSlider(name="Recompute every N epochs (0: on demand)", start=0, end=50, value=5,
+                                          width=260)
+        self.history = pn.widgets.Select(name="Checkpoints for PCA", options=["all", "last 50", "last 20"],
+                                         width=140)
+        self.log_scale = pn.widgets.Checkbox(name="Log scale", value=True)
+        self.compute = pn.widgets.Button(name="Compute now", width=110)
+        self.info = Div(text="", name="landscape_info", width=760, height=40)
+        self.build_figures()
+        self._wire()
+        config = self.config_from(query)
+        self.start(config)
+        self.callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
+        session = pn.state.curdoc.session_context if pn.state.curdoc else None
+        if session is not None:
+            sessions.register(session.id, self)
+
+    # ----- runs ------------------------------------------------------------------------------------
+    def config_from(self, query):
+        config = PlaygroundConfig()
+        keys = {k: v for k, v in query.items() if k not in ("page", "run")}
+        if keys:  # a playground link: the same settings, hence the same data, weights and run
+            try:
+                config.from_query(keys)
+                self.preset.param.update(options=["(from the playground link)"] + list(PRESETS),
+                                         value="(from the playground link)")
+                return config
+            except ValueError as err:
+                self.messages.show(f"The link's settings could not be used ({err}); showing a preset.")
+        name = query.get("run", list(PRESETS)[0])
+        return self.preset_config(name if name in PRESETS else list(PRESETS)[0])
+
+    @staticmethod
+    def preset_config(name):
+        settings = dict(PRESETS[name])
+        opt = settings.pop("opt")
+        config = PlaygroundConfig(**settings)
+        config.optimizers[config.optimizer_name].param.update(**opt)
+        return config
+
+    def start(self, config):
+        self.stop_runs()
+        self.play.value = False
+        self.live = LiveTraining(config)
+        self.compared = None
+        if self.compare.value != "none":
+            other = compare_config(config, optimizer_name=self.compare.value)
+            self.compared = LiveTraining(other, split=self.live.split, init_params=self.live.initial_params)
+        split = self.live.split
+        X, y = self.live.X_train, split.y_train
+        if len(y) > MAX_POINTS:
+            pick = np.random.default_rng(0).choice(len(y), MAX_POINTS, replace=False)
+            X, y = X[pick], y[pick]
+        self.data = (X, y)
+        self.last_epoch = -1
+        self.loss_curve.data = dict(epoch=[], loss=[])
+        self.request()
+
+    def runs(self):
+        return [r for r in (self.live, self.compared) if r is not None]
+
+    def stop_runs(self):
+        for run in self.runs():
+            run.stop()
+
+    def threads_alive(self):
+        return sum(r.thread_alive for r in self.runs())
+
+    def stop(self):
+        self.stop_runs()
+        self.callback.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # ----- controls ----------------------------------------------------------------------------------
+    def _wire(self):
+        g = self.messages.guard
+        self.play.param.watch(g(self.on_play), "value")
+        self.reset.on_click(g(lambda e: self.start(self.live.config)))
+        self.preset.param.watch(g(lambda e: e.new in PRESETS and self.start(self.preset_config(e.new))), "value")
+        self.compare.param.watch(g(lambda e: self.start(self.live.config)), "value")
+        self.compute.on_click(g(lambda e: self.request()))
+        for w in (self.directions, self.normalization, self.bias, self.seed, self.history):
+            w.param.watch(g(lambda e: self.request()), "value")
+        for w in (self.span, self.resolution):
+            w.param.watch(g(lambda e: self.request()), "value_throttled")
+        self.log_scale.param.watch(g(lambda e: self.draw(self.shown) if self.shown else None), "value")
+
+    def on_play(self, event):
+        self.play.name = "❚❚ Pause" if event.new else "▶ Train"
+        for run in self.runs():
+            run.play() if event.new else run.pause()
+
+    # ----- surfaces ------------------------------------------------------------------------------------
+    def request(self):
+        """Start computing a surface around the current weights (unless one is being computed)."""
+        if self.pending is not None and not self.pending.done():
+            return
+        live = self.live
+        checkpoints = np.array(live.checkpoints + [live.model.params.copy()])
+        keep = {"all": None, "last 50": 50, "last 20": 20}[self.history.value]
+        if keep:
+            checkpoints = checkpoints[-keep:]
+        other = None
+        if self.compared is not None:
+            other = np.array(self.compared.checkpoints + [self.compared.model.params.copy()])
+            other = other[-keep:] if keep else other
+        if self.directions.value == "pca" and len(checkpoints) < 3:
+            self.info.text = "PCA directions need a few epochs of training first: press Train."
+            return
+        kwargs = dict(directions=self.directions.value, normalization=self.normalization.value,
+                      bias=self.bias.value, span=self.span.value, resolution=self.resolution.value,
+                      seed=self.seed.value, other_checkpoints=other, center=live.model.params.copy())
+        self.requested_epoch = live.trainer.epoch
+        started = time.perf_counter()
+
+        def work():
+            result = landscape.snapshot(live.model, *self.data, checkpoints, **kwargs)
+            result["seconds"] = time.perf_counter() - started
+            return result
+        self.pending = self.executor.submit(work)
+
+    def tick(self):
+        try:
+            frame = self.live.take()
+            if frame["step"] and (not self.loss_curve.data["epoch"] or self.loss_curve.data["epoch"][-1] != frame["epoch"]):
+                self.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
+            if self.compared is not None:
+                self.compared.take()
+            if self.pending is not None and self.pending.done():
+                future, self.pending = self.pending, None
+                self.draw(future.result())
+            every = self.every.value
+            if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
+                self.request()
+            if self.live.message:
+                self.messages.show(self.live.message, "info")
+            if self.play.value and not self.live.running:
+                self.play.value = False
+        except ValueError as err:
+            self.messages.show(str(err), "danger")
+        except Exception as err:  # the page stays usable
+            self.messages.show(f"Landscape error ({type(err).__name__}: {err})", "danger")
+
+    # ----- drawing ----------------------------------------------------------------------------------
+    def build_figures(self):
+        self.shown = None
+        self.grid = ColumnDataSource(dict(image=[np.zeros((2, 2))], x=[-1], y=[-1], dw=[2], dh=[2]),
+                                     name="landscape_grid")
+        self.path = ColumnDataSource(dict(x=[], y=[]), name="landscape_path")
+        self.other_path = ColumnDataSource(dict(x=[], y=[]), name="landscape_compared_path")
+        self.current = ColumnDataSource(dict(x=[0.0], y=[0.0]), name="landscape_current")
+        self.slice = ColumnDataSource(dict(alpha=[], loss=[]), name="landscape_slice")
+        self.line = ColumnDataSource(dict(t=[], loss=[]), name="landscape_line")
+        self.loss_curve = ColumnDataSource(dict(epoch=[], loss=[]), name="landscape_loss_curve")
+        self.mapper = LinearColorMapper(palette="Viridis256")
+        p = figure(title="Loss (log10 when ticked) on a 2-D slice of parameter space; white: trajectory, red: compared",
+                   width=560, height=520, name="landscape_figure", x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
+                   toolbar_location="above", tools="pan,wheel_zoom,reset,save,hover",
+                   tooltips=[("loss", "@image{0.0000}")])
+        p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.grid, color_mapper=self.mapper)
+        p.add_layout(ColorBar(color_mapper=self.mapper, width=10), "right")
+        self.contours = p.contour([-1, 1], [-1, 1], np.zeros((2, 2)), levels=[0.5], line_color="white",
+                                  line_alpha=0.5)
+        self.contours.fill_renderer.visible = False  # lines only: the heatmap shows the values
+        p.line("x", "y", source=self.path, color="white", line_width=2)
+        p.scatter("x", "y", source=self.path, color="white", size=3)
+        p.line("x", "y", source=self.other_path, color="#ff6b6b", line_width=2)
+        p.scatter("x", "y", source=self.current, marker="star", size=16, fill_color="gold", line_color="black")
+        p.xaxis.axis_label = "direction 1"
+        p.yaxis.axis_label = "direction 2"
+        self.surface_figure = p
+        s = figure(title="1-D slice along direction 1 (0 = current weights)", width=400, height=250,
+                   toolbar_location=None, name="slice_figure")
+        s.line("alpha", "loss", source=self.slice, line_width=2)
+        s.xaxis.axis_label = "alpha"
+        ln = figure(title="Loss on the straight line from the initial to the current weights", width=400,
+                    height=250, toolbar_location=None, name="line_figure")
+        ln.line("t", "loss", source=self.line, line_width=2, color="#d95f02")
+        ln.xaxis.axis_label = "t (0: initial, 1: current)"
+        c = figure(title="Training loss", width=400, height=200, toolbar_location=None)
+        c.line("epoch", "loss", source=self.loss_curve, line_width=2)
+        self.side = pn.Column(s, ln, c)
+
+    def draw(self, r):
+        self.shown = r
+        alphas, betas, losses = r["alphas"], r["betas"], r["losses"]
+        shown = np.log10(np.maximum(losses, 1e-12)) if self.log_scale.value else losses
+        finite = shown[np.isfinite(shown)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        a0, a1, b0, b1 = alphas[0], alphas[-1], betas[0], betas[-1]
+        self.mapper.update(low=low, high=high if high > low else low + 1e-9)
+        self.grid.data = dict(image=[shown], x=[a0], y=[b0], dw=[a1 - a0], dh=[b1 - b0])
+        if finite.size and high > low:
+            levels = np.linspace(low, high, 14)[1:-1]
+            self.contours.set_data(contour_data(alphas, betas, np.nan_to_num(shown, nan=high), levels))
+        fig = self.surface_figure
+        traj = r["trajectory"]
+        fig.x_range.update(start=min(a0, traj[:, 0].min()), end=max(a1, traj[:, 0].max()))
+        fig.y_range.update(start=min(b0, traj[:, 1].min()), end=max(b1, traj[:, 1].max()))
+        self.path.data = dict(x=traj[:, 0], y=traj[:, 1])
+        other = r.get("other_trajectory")
+        self.other_path.data = dict(x=other[:, 0], y=other[:, 1]) if other is not None else dict(x=[], y=[])
+        self.slice.data = dict(alpha=r["slice"][0], loss=r["slice"][1])
+        self.line.data = dict(t=r["line"][0], loss=r["line"][1])
+        variance = ""
+        if r["explained"] is not None:
+            e = r["explained"]
+            variance = f" · PCA explained variance {e[0]:.1%} and {e[1]:.1%}"
+        self.info.text = (f"Surface at epoch {self.requested_epoch}: {len(alphas)}×{len(betas)} grid, "
+                          f"centre loss {r['center_loss']:.4f}, computed in {r['seconds'] * 1e3:.0f} ms{variance}.")
+
+    def view(self):
+        controls = pn.Column(
+            pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.play, self.reset), self.compare,
+            pn.pane.Markdown("**Surface**"), self.directions, self.normalization, self.bias, self.span,
+            self.resolution, self.seed, self.history, self.every, self.log_scale, self.compute, width=300)
+        return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info),
+                                          pn.Row(self.surface_figure, self.side), sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width", name="landscape")
 
 
 def build(query):
-    return pn.pane.Markdown("coming")
+    return LandscapePage(query).view()

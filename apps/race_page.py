@@ -209,7 +209,8 @@ class RacePage:
         p.image([positive], x=x0, y=y0, dw=x1 - x0, dh=y1 - y0, color_mapper=mapper)
         levels = np.quantile(finite, np.linspace(0.02, 0.9, 12)) if finite.size else []
         if len(levels) and np.ptp(finite) > 0:
-            p.contour(xs, ys, values, levels=np.unique(levels), line_color="white", line_alpha=0.4)
+            lines = p.contour(xs, ys, values, levels=np.unique(levels), line_color="white", line_alpha=0.4)
+            lines.fill_renderer.visible = False
         p.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
         for m in s.minima:
             p.scatter([m[0]], [m[1]], marker="star", size=16, fill_color="gold", line_color="black")

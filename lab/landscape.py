@@ -15,19 +15,20 @@ BIAS_MODES = ("zero", "normalize")
 MAX_GRID_FLOATS = 2 * 10**7  # parameter vectors are evaluated in chunks of at most this many numbers
 
 
-def random_directions(model, normalization="filter", bias="zero", seed=0, count=2):
+def random_directions(model, normalization="filter", bias="zero", seed=0, count=2, params=None):
     """``count`` Gaussian directions shaped like model.params (float64).
 
     filter: each neuron's incoming weights (a column of W) rescaled to the norm of the model's
     column; layer: each W rescaled to the model's ||W||; none: raw Gaussian. Biases are zeroed or,
     with bias='normalize', rescaled to |b| element-wise (each bias is its neuron's own filter).
+    params: normalise against these weights instead of the model's current ones.
     """
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {list(NORMALIZATIONS)}, not {normalization!r}")
     if bias not in BIAS_MODES:
         raise ValueError(f"bias must be one of {list(BIAS_MODES)}, not {bias!r}")
     rng = np.random.default_rng(seed)
-    params = model.params.astype(np.float64)
+    params = (model.params if params is None else np.asarray(params)).astype(np.float64)
     out = []
     for _ in range(count):
         d = rng.normal(size=params.size)
@@ -121,15 +122,16 @@ def loss_between(model, X, y, start, end, resolution=101, extend=0.25):
 
 
 def snapshot(model, X, y, checkpoints, directions="random", normalization="filter", bias="zero", span=1.0,
-             resolution=51, seed=0, other_checkpoints=None):
+             resolution=51, seed=0, other_checkpoints=None, center=None):
     """Everything a landscape view shows, around the model's current parameters.
 
     directions: 'random' (filter/layer/none-normalised Gaussian) or 'pca' (of the checkpoints, joined
     with other_checkpoints when a second run from the same start is compared). Returns a dict with the
     grid (alphas, betas, losses, accuracies), 1-D slices along d1 and from the first checkpoint to the
-    current point, the projected trajectories and, for PCA, the explained variance.
+    current point, the projected trajectories and, for PCA, the explained variance. center: the point
+    to look around (default: the model's parameters; pass a copy when the model keeps training).
     """
-    center = model.params.astype(np.float64)
+    center = model.params.astype(np.float64) if center is None else np.asarray(center, np.float64)
     checkpoints = np.asarray(checkpoints, np.float64)
     explained = None
     if directions == "pca":
@@ -139,7 +141,7 @@ def snapshot(model, X, y, checkpoints, directions="random", normalization="filte
         reach = np.abs(project(stacked, center, (d1, d2))).max() or 1.0
         d1, d2 = d1 * reach, d2 * reach
     elif directions == "random":
-        d1, d2 = random_directions(model, normalization=normalization, bias=bias, seed=seed)
+        d1, d2 = random_directions(model, normalization=normalization, bias=bias, seed=seed, params=center)
     else:
         raise ValueError(f"directions must be 'random' or 'pca', not {directions!r}")
     alphas, betas, losses, accs = loss_grid(model, X, y, (d1, d2), span=span, resolution=resolution,
