@@ -71,7 +71,9 @@ class Playground:
         self.optimizer_box = pn.Column(sizing_mode="stretch_width")
         self.schedule_box = pn.Column(sizing_mode="stretch_width")
         self._wire()
-        self.rebuild()
+        self.ready = False  # the URL is written only once the page is connected (pn.state.onload):
+        self.rebuild()      # touching pn.state.location in a session that never connects breaks
+        pn.state.onload(self.on_loaded)  # stylesheet URLs for other sessions (they fall back to a CDN)
         self.callback = pn.state.add_periodic_callback(self.tick, period=FRAME_MS)
         session = pn.state.curdoc.session_context if pn.state.curdoc else None
         if session is not None:
@@ -319,8 +321,12 @@ class Playground:
         buffer.seek(0)
         return buffer
 
+    def on_loaded(self):
+        self.ready = True
+        self.sync_url()
+
     def sync_url(self):
-        if pn.state.location is not None:
+        if pn.state.location is not None and self.ready:
             pn.state.location.update_query(page="playground", **self.config.to_query())
 
     # ----- frames ----------------------------------------------------------------------------------

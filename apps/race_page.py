@@ -54,6 +54,8 @@ class RacePage:
         self.figures = pn.Column(sizing_mode="stretch_width")
         self.counter = Div(text="0", name="race_step", width=80, height=20)
         self._wire()
+        self.ready = False
+        pn.state.onload(lambda: setattr(self, "ready", True))
         self.load_race(self.race, note)
         preset_name = query.get("preset")
         if preset_name in race.PRESETS:
@@ -158,7 +160,8 @@ class RacePage:
             self.load_race(new_race, note)
             self.surface_choice.param.update(value=new_race.surface.name if new_race.surface.name in
                                              surfaces.names() else self.surface_choice.value)
-            pn.state.location.update_query(page="race", preset=event.new) if pn.state.location else None
+            if self.ready and pn.state.location is not None:  # see Playground.on_loaded
+                pn.state.location.update_query(page="race", preset=event.new)
 
     # ----- figures ---------------------------------------------------------------------------------
     def build_figures(self):

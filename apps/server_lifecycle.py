@@ -1,8 +1,13 @@
 """Server-wide hooks for `panel serve apps/`: compile the kernels once before the first visitor, and
 stop a tab's training threads when its session ends."""
 
+import os
 import sys
 from pathlib import Path
+
+# Panel and Bokeh must serve every script and stylesheet themselves: a classroom may be offline, and
+# a stylesheet added after the page loaded would otherwise point at a CDN.
+os.environ["BOKEH_RESOURCES"] = "server"
 
 ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -14,6 +19,9 @@ def _importable():
 
 
 def on_server_loaded(server_context):
+    from bokeh.settings import settings
+
+    settings.resources.set_value("server")  # see BOKEH_RESOURCES above
     _importable()
     from apps.sessions import warm_up
 

@@ -23,10 +23,25 @@ def navigation(active):
                         name="navigation", sizing_mode="stretch_width", stylesheets=[CSS])
 
 
+def serve_own_stylesheets():
+    """Point the document's stylesheet base at this server before any model is built.
+
+    Panel resolves a component's stylesheets against the document's 'dist_url' and falls back to its
+    CDN when that is not set yet; a session built before its page is rendered could then send CDN
+    links (seen intermittently while other sessions were being destroyed). An offline classroom has no CDN.
+    """
+    from panel.io.resources import get_dist_path
+
+    doc = pn.state.curdoc
+    if doc is not None:
+        doc._template_variables.setdefault("dist_url", get_dist_path(cdn=False))
+
+
 def build():
     """The whole lab for one browser tab: the page named by ?page= (default: the playground)."""
     import importlib
 
+    serve_own_stylesheets()
     query = pn.state.location.query_params if pn.state.location else {}
     page = query.get("page", DEFAULT_PAGE)
     if page not in PAGES:

@@ -90,10 +90,14 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def console(page):
-    """Console errors and uncaught page errors seen during the test."""
+    """Console errors, uncaught page errors and requests that leave the server, seen during the test."""
     errors = []
     page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    # everything must come from the lab's own server: a classroom may be offline
+    page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:", "blob:"))
+            else errors.append(f"request outside the server: {r.url}"))
     return errors
 
 

@@ -1,0 +1,60 @@
+"""The optimizer race and its convergence map."""
+
+import numpy as np
+import pytest
+
+from lab import race, surfaces
+
+
+def test_default_racers_and_restart_on_a_setting_change():
+    r = race.Race(surfaces.get("rosenbrock"))
+    assert [x.name for x in r.racers] == ["sgd", "momentum", "rmsprop", "adam"]
+    r.advance(40)
+    before = r.frame()[1]["path"].copy()
+    r.racers[1].optimizer.momentum = 0.5
+    r.restart(1, catch_up=True)
+    after = r.frame()[1]["path"]
+    assert after.shape == before.shape and not np.allclose(after, before)
+    np.testing.assert_array_equal(r.frame()[0]["path"][0], [-1.5, 2.0])
+    r.set_start((0.5, 0.5))
+    assert all(len(e["path"]) == 1 and np.allclose(e["path"][0], [0.5, 0.5]) for e in r.frame())
+
+
+def test_frame_exposes_arrows_and_effective_steps():
+    r = race.Race(surfaces.get("quadratic", condition=10, angle=0), racers=[("sgd", {"learning_rate": 0.1}),
+                                                                            ("momentum", {"learning_rate": 0.1})])
+    r.advance(3)
+    sgd, mom = r.frame()
+    np.testing.assert_allclose(sgd["effective_step"], 0.1)  # SGD: the same step per coordinate
+    assert "velocity" in mom["arrays"] and mom["distance"][-1] < mom["distance"][0]
+
+
+def test_divergence_is_flagged_not_raised():
+    r = race.Race(surfaces.get("quadratic", condition=100), racers=[("sgd", {"learning_rate": 1.0})])
+    r.advance(200)
+    assert r.frame()[0]["diverged"]
+
+
+def test_convergence_rate_matches_known_values():
+    # plain GD (mu = 0): rate = max |1 - lr l|; optimal lr = 2/(l1 + l2) gives (k - 1)/(k + 1)
+    rate = race.convergence_rate([1.0, 10.0], [2 / 11], [0.0])
+    assert rate[0, 0] == pytest.approx(9 / 11)
+    # optimal heavy ball: lr = 4/(sqrt(l1) + sqrt(l2))^2, mu = ((sqrt k - 1)/(sqrt k + 1))^2 -> sqrt(mu)
+    k = 10.0
+    lr = 4 / (1 + np.sqrt(k)) ** 2
+    mu = ((np.sqrt(k) - 1) / (np.sqrt(k) + 1)) ** 2
+    assert race.convergence_rate([1.0, k], [lr], [mu])[0, 0] == pytest.approx(np.sqrt(mu), rel=1e-6)
+    assert race.convergence_rate([1.0, 10.0], [0.3], [0.0])[0, 0] > 1  # diverges
+
+
+@pytest.mark.parametrize("name", list(race.PRESETS))
+def test_presets_build_and_run(name):
+    r, note = race.preset(name)
+    r.advance(5)
+    assert note and all(len(e["path"]) == 6 for e in r.frame())
+
+
+def test_parabola_preset_reproduces_the_hand_computation():
+    r, _ = race.preset("GD on u^2 + u + 1")
+    r.advance(3)
+    np.testing.assert_allclose(r.frame()[0]["path"][:, 0], [20.0, 7.7, 2.78, 0.812])
