@@ -262,7 +262,8 @@ class LandscapePage:
         if r["explained"] is not None:
             e = r["explained"]
             variance = f" · PCA explained variance {e[0]:.1%} and {e[1]:.1%}"
-        self.info.text = (f"Surface at epoch {self.requested_epoch}: {len(alphas)}×{len(betas)} grid, "
+        self.info.text = (f"Surface at epoch {self.requested_epoch}: "
+                          f"{len(alphas)}×{len(betas)} grid, "
                           f"centre loss {r['center_loss']:.4f}, computed in {r['seconds'] * 1e3:.0f} ms{variance}.")
 
     def view(self):

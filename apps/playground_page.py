@@ -9,6 +9,7 @@ import io
 import os
 import tempfile
 import time
+from urllib.parse import quote
 
 import panel as pn
 from bokeh.events import Tap
@@ -19,7 +20,7 @@ from apps.playground_views import BoundaryView, CurvesView, DigitsView, NetworkV
 from apps.widgets import Messages, param_widgets
 from lab import datasets, optimizers
 from lab.live import LiveTraining, compare_config
-from lab.playground import PlaygroundConfig
+from lab.playground import MAX_DIAGRAM_LAYERS, PlaygroundConfig, parse_hidden
 
 SLOW_VIEWS = {"curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # seconds between redraws
 MIN_FRAME_S = 0.045  # at most ~22 frames per second
@@ -67,6 +68,9 @@ class Playground:
         self.click_class = pn.widgets.RadioButtonGroup(name="Click adds", options=["off", "class 1", "class 0"],
                                                        value="off")
         self.clear_points = pn.widgets.Button(name="Clear added points", width=150)
+        self.add_layer = pn.widgets.Button(name="+ layer", width=70)
+        self.remove_layer = pn.widgets.Button(name="− layer", width=70)
+        self.landscape_link = pn.pane.HTML("", width=330)
         self.views = pn.Column(sizing_mode="stretch_width")
         self.optimizer_box = pn.Column(sizing_mode="stretch_width")
         self.schedule_box = pn.Column(sizing_mode="stretch_width")
@@ -89,6 +93,8 @@ class Playground:
         self.show_test.param.watch(g(lambda e: self.boundary and self.boundary.show_test(e.new)), "value")
         self.discrete.param.watch(g(self.on_discrete), "value")
         self.clear_points.on_click(g(self.on_clear_points))
+        self.add_layer.on_click(g(lambda e: self.change_layers(+1)))
+        self.remove_layer.on_click(g(lambda e: self.change_layers(-1)))
         self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD))
         self.config.param.watch(g(self.on_live_setting), ["optimizer_name", "schedule_name"])
         self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_frame", "max_epochs"])
@@ -120,8 +126,9 @@ class Playground:
                        regenerate, pn.pane.Markdown("**Your own data** (CSV with a header)"), self.label_column,
                        self.upload_widget, pn.pane.Markdown("**Click on the plot to add points**"),
                        self.click_class, self.clear_points, title="Data", sizing_mode="stretch_width")
-        network = pn.Card(*param_widgets(c, names=["hidden", "activation", "output", "loss", "init", "seed",
-                                                    "dtype", "backend"]),
+        network = pn.Card(*param_widgets(c, names=["hidden"]), pn.Row(self.add_layer, self.remove_layer),
+                          *param_widgets(c, names=["activation", "output", "loss", "init", "seed", "dtype",
+                                                   "backend"]),
                           title="Network", sizing_mode="stretch_width")
         training = pn.Card(*param_widgets(c, names=["optimizer_name"]), self.optimizer_box,
                            *param_widgets(c, names=["schedule_name"]), self.schedule_box,
@@ -264,6 +271,17 @@ class Playground:
         if was_playing:
             self.live.play()
 
+    def change_layers(self, delta):
+        """The Playground's +/- buttons: add a hidden layer (as wide as the last) or remove the last."""
+        sizes = parse_hidden(self.config.hidden)
+        if delta > 0:
+            if len(sizes) >= MAX_DIAGRAM_LAYERS:
+                raise ValueError(f"at most {MAX_DIAGRAM_LAYERS} hidden layers from these buttons")
+            sizes.append(sizes[-1] if sizes else 4)
+        elif sizes:
+            sizes.pop()
+        self.config.hidden = ", ".join(map(str, sizes))
+
     def on_clear_points(self, event):
         if self.added is not None:
             self.added = None
@@ -326,8 +344,12 @@ class Playground:
         self.sync_url()
 
     def sync_url(self):
+        query = self.config.to_query()
+        link = "&".join(f"{k}={quote(str(v))}" for k, v in query.items())
+        self.landscape_link.object = (f'<a href="?page=landscape&{link}" target="_blank">Open this setup in the loss '
+                                      "landscape page</a> (same seed: same data, weights and run)")
         if pn.state.location is not None and self.ready:
-            pn.state.location.update_query(page="playground", **self.config.to_query())
+            pn.state.location.update_query(page="playground", **query)
 
     # ----- frames ----------------------------------------------------------------------------------
     def tick(self):
@@ -384,7 +406,8 @@ class Playground:
 
     def view(self):
         controls = pn.Row(self.play, self.step, self.reset_button, self.compare_choice, self.compare_button,
-                          pn.pane.Bokeh(self.counter), pn.pane.Bokeh(self.ack, visible=False), align="center")
+                          pn.pane.Bokeh(self.counter), pn.pane.Bokeh(self.ack, visible=False), self.landscape_link,
+                          align="center")
         return pn.Row(self.sidebar(),
                       pn.Column(controls, pn.pane.Bokeh(self.status),
                                 self.messages.pane, self.views, sizing_mode="stretch_width"),
