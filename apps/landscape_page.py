@@ -178,7 +178,8 @@ class LandscapePage:
     def tick(self):
         try:
             frame = self.live.take()
-            if frame["step"] and (not self.loss_curve.data["epoch"] or self.loss_curve.data["epoch"][-1] != frame["epoch"]):
+            epochs = self.loss_curve.data["epoch"]
+            if frame["step"] and (not epochs or epochs[-1] != frame["epoch"]):
                 self.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
             if self.compared is not None:
                 self.compared.take()
