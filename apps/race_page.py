@@ -32,16 +32,19 @@ MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
 class RacePage:
     def __init__(self, query):
         self.messages = Messages()
-        self.race, note = race.preset("race on Rosenbrock")
+        preset_name = query.get("preset")
+        preset_name = preset_name if preset_name in race.PRESETS else "race on Rosenbrock"
+        self.race, note = race.preset(preset_name)
         self.note = pn.pane.Markdown(note, sizing_mode="stretch_width")
-        self.playing = False
+        self.loading_preset = False
         self.speed = pn.widgets.IntSlider(name="Steps per frame", start=1, end=50, value=3, width=200)
         self.play = pn.widgets.Toggle(name="▶ Play", button_type="primary", width=100)
         self.step = pn.widgets.Button(name="Step", width=70)
         self.reset = pn.widgets.Button(name="Reset", width=70)
-        self.surface_choice = pn.widgets.Select(name="Surface", options=surfaces.names(), value="rosenbrock",
-                                                width=170)
-        self.preset_choice = pn.widgets.Select(name="Preset", options=["(choose)"] + list(race.PRESETS), width=260)
+        self.surface_choice = pn.widgets.Select(name="Surface", options=surfaces.names(),
+                                                value=self.race.surface.name, width=170)
+        self.preset_choice = pn.widgets.Select(name="Preset", options=list(race.PRESETS), value=preset_name,
+                                               width=260)
         self.condition = pn.widgets.FloatSlider(name="Condition number", start=1, end=200, value=10, width=180)
         self.angle = pn.widgets.FloatSlider(name="Rotation (degrees)", start=0, end=90, value=30, width=180)
         self.formula = pn.widgets.TextInput(name="Your own f(x, y)", placeholder="e.g. x**2 + 10*y**2",
@@ -57,9 +60,6 @@ class RacePage:
         self.ready = False
         pn.state.onload(lambda: setattr(self, "ready", True))
         self.load_race(self.race, note)
-        preset_name = query.get("preset")
-        if preset_name in race.PRESETS:
-            self.preset_choice.value = preset_name
         self.callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
         session = pn.state.curdoc.session_context if pn.state.curdoc else None
         if session is not None:
@@ -92,8 +92,9 @@ class RacePage:
         opt = r.optimizer
 
         def restart(*_):
-            self.race.restart(index, catch_up=True)
-            self.render()
+            if r in self.race.racers:  # a card of a race that was replaced does nothing
+                self.race.restart(self.race.racers.index(r), catch_up=True)
+                self.render()
 
         watched = [p for p in opt.param if p not in ("name", "schedule")]
         opt.param.watch(g(restart), watched)
@@ -110,7 +111,7 @@ class RacePage:
 
         schedule.param.watch(g(on_schedule), "value")
         remove = pn.widgets.Button(name="Remove", width=80, button_type="light")
-        remove.on_click(g(lambda e: self.on_remove(index)))
+        remove.on_click(g(lambda e: r in self.race.racers and self.on_remove(self.race.racers.index(r))))
         header = pn.pane.HTML(f'<span style="color:{r.color};font-size:18px">■</span> <b>{r.name}</b>')
         return pn.Card(*param_widgets(opt), schedule, sched_box, remove, header=header,
                        sizing_mode="stretch_width", margin=(4, 2))
@@ -144,6 +145,8 @@ class RacePage:
         self.load_race(race.Race(surface, start=start, racers=racers))
 
     def on_surface(self, event):
+        if self.loading_preset:
+            return
         name = self.surface_choice.value
         settings = {"condition": self.condition.value, "angle": self.angle.value} if name == "quadratic" else {}
         self._swap_surface(surfaces.get(name, **settings))
@@ -158,8 +161,14 @@ class RacePage:
         if event.new in race.PRESETS:
             new_race, note = race.preset(event.new)
             self.load_race(new_race, note)
-            self.surface_choice.param.update(value=new_race.surface.name if new_race.surface.name in
-                                             surfaces.names() else self.surface_choice.value)
+            self.loading_preset = True  # the surface menu follows the preset without rebuilding the race
+            try:
+                surface = new_race.surface
+                self.surface_choice.value = surface.name
+                if isinstance(surface, surfaces.Quadratic):
+                    self.condition.value, self.angle.value = surface.condition, surface.angle
+            finally:
+                self.loading_preset = False
             if self.ready and pn.state.location is not None:  # see Playground.on_loaded
                 pn.state.location.update_query(page="race", preset=event.new)
 

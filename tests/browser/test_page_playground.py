@@ -17,7 +17,7 @@ def test_page_loads_with_navigation_and_no_console_errors(server, page, console)
     page.goto(server.url)
     wait_for_app(page)
     for title in ("Playground", "Optimizer race", "Loss landscape"):
-        assert page.get_by_role("link", name=title).is_visible()
+        assert page.get_by_role("link", name=title, exact=True).is_visible()
     assert "epoch 0" in _html_text(page, "status")
     image = model_data(page, "boundary_image", "image")[0]  # 64 x 64, flattened in transit
     assert len(image) == 64 * 64 and len(set(image)) > 100  # a real heatmap, not a placeholder
