@@ -98,11 +98,12 @@ class NetworkView:
         self.units = ColumnDataSource(name="network_units")
         self.links = ColumnDataSource(name="network_links")
         self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
-        width = max(320, 90 * len(self.sizes))
-        height = int(min(560, max(240, 26 * tallest)))
-        p = _figure("Network: neuron outputs, links coloured by sign (hover for weights)", "network",
-                    width=width, height=height, x_range=Range1d(-1, 2 * len(self.sizes) - 1),
-                    y_range=Range1d(-1, tallest))
+        # one data unit is the same number of pixels across and up, so each neuron's heatmap is square
+        pixels = max(6.0, min(36.0, 480.0 / (tallest + 1)))
+        x_units, y_units = 2 * len(self.sizes), tallest + 1
+        p = _figure("Network (hover a link for its weight)", "network",
+                    width=int(pixels * x_units) + 40, height=int(pixels * y_units) + 50,
+                    x_range=Range1d(-1, x_units - 1), y_range=Range1d(-1, y_units - 1))
         p.axis.visible = False
         p.grid.visible = False
         link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_color="color",

@@ -1,6 +1,11 @@
 """The lab's frame: a navigation bar with one link per page, each page at its own URL (?page=...)."""
 
+import logging
+import traceback
+
 import panel as pn
+
+log = logging.getLogger("lab.apps")
 
 PAGES = {
     "playground": ("Playground", "apps.playground_page"),
@@ -46,5 +51,10 @@ def build():
     page = query.get("page", DEFAULT_PAGE)
     if page not in PAGES:
         page = DEFAULT_PAGE
-    module = importlib.import_module(PAGES[page][1])
-    return pn.Column(navigation(page), module.build(query), sizing_mode="stretch_width", name="lab")
+    try:
+        content = importlib.import_module(PAGES[page][1]).build(query)
+    except Exception as err:  # a page that cannot be built says so in words, never as a traceback
+        log.error("building page %s failed:\n%s", page, traceback.format_exc())
+        content = pn.pane.Alert(f"This page could not be built ({type(err).__name__}: {err}). "
+                                "Try the link without its settings, or another page.", alert_type="danger")
+    return pn.Column(navigation(page), content, sizing_mode="stretch_width", name="lab")

@@ -67,14 +67,16 @@ def param_widgets(obj, exclude=(), names=None):
             else:
                 widget = pn.widgets.IntInput.from_param(p, **kwargs)
         elif isinstance(p, param.Number):
-            if name in TEXT_NUMBERS:
-                widget = pn.widgets.FloatInput.from_param(p, format="0.0e0", **kwargs)
+            if name in TEXT_NUMBERS:  # tiny constants (1e-8) read better as text than on a slider
+                widget = pn.widgets.LiteralInput.from_param(p, **kwargs)
             else:
                 low, high = p.get_soft_bounds()
-                widget = pn.widgets.FloatSlider.from_param(p, start=low, end=high, step=p.step or 0.01,
-                                                           **kwargs)
+                step = p.step or 0.01
+                digits = max(2, -math.floor(math.log10(step)))  # 0.999 must not show as 1
+                widget = pn.widgets.FloatSlider.from_param(p, start=low, end=high, step=step,
+                                                           format="0." + "0" * digits, **kwargs)
         elif isinstance(p, param.ListSelector):
-            widget = pn.widgets.CheckButtonGroup.from_param(p, **kwargs)
+            widget = pn.widgets.CheckBoxGroup.from_param(p, inline=True, **kwargs)
         elif isinstance(p, param.Selector):
             widget = pn.widgets.Select.from_param(p, **kwargs)
         elif isinstance(p, param.String):
