@@ -24,7 +24,7 @@ from lab.playground import MAX_DIAGRAM_LAYERS, PlaygroundConfig, parse_hidden
 
 SLOW_VIEWS = {"curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # seconds between redraws
 MIN_FRAME_S = 0.045  # at most ~22 frames per second
-IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it
+IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it (bounds the lag)
 FRAME_MS = 15  # how often the document checks for a new frame (cheap when there is none)
 # changing these rebuilds the run (new data or a new network); the rest apply while training
 REBUILD = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features", "hidden", "activation",
