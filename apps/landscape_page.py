@@ -15,7 +15,7 @@ from bokeh.models import ColorBar, ColumnDataSource, Div, LinearColorMapper, Ran
 from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
 
-from apps import sessions
+from apps.sessions import SessionPage
 from apps.widgets import Messages
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
@@ -35,7 +35,7 @@ PRESETS = {
 }
 
 
-class LandscapePage:
+class LandscapePage(SessionPage):
     def __init__(self, query):
         self.messages = Messages()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
@@ -66,10 +66,7 @@ class LandscapePage:
         self._wire()
         config = self.config_from(query)
         self.start(config)
-        self.callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
-        session = pn.state.curdoc.session_context if pn.state.curdoc else None
-        if session is not None:
-            sessions.register(session.id, self)
+        self.start_ticking(self.tick, TICK_MS)
 
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
@@ -112,19 +109,8 @@ class LandscapePage:
         self.loss_curve.data = dict(epoch=[], loss=[])
         self.request()
 
-    def runs(self):
-        return [r for r in (self.live, self.compared) if r is not None]
-
-    def stop_runs(self):
-        for run in self.runs():
-            run.stop()
-
-    def threads_alive(self):
-        return sum(r.thread_alive for r in self.runs())
-
     def stop(self):
-        self.stop_runs()
-        self.callback.stop()
+        super().stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     # ----- controls ----------------------------------------------------------------------------------

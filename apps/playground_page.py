@@ -15,8 +15,8 @@ import panel as pn
 from bokeh.events import Tap
 from bokeh.models import CustomJS, Div
 
-from apps import sessions
 from apps.playground_views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
+from apps.sessions import SessionPage
 from apps.widgets import Messages, param_widgets
 from lab import datasets, optimizers
 from lab.live import LiveTraining, compare_config
@@ -31,7 +31,7 @@ REBUILD = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features"
            "output", "loss", "init", "seed", "dtype", "backend")
 
 
-class Playground:
+class Playground(SessionPage):
     def __init__(self, query):
         self.messages = Messages()
         self.config = PlaygroundConfig()
@@ -78,10 +78,7 @@ class Playground:
         self.ready = False  # the URL is written only once the page is connected (pn.state.onload):
         self.rebuild()      # touching pn.state.location in a session that never connects breaks
         pn.state.onload(self.on_loaded)  # stylesheet URLs for other sessions (they fall back to a CDN)
-        self.callback = pn.state.add_periodic_callback(self.tick, period=FRAME_MS)
-        session = pn.state.curdoc.session_context if pn.state.curdoc else None
-        if session is not None:
-            sessions.register(session.id, self)
+        self.start_ticking(self.tick, FRAME_MS)
 
     # ----- controls --------------------------------------------------------------------------------
     def _wire(self):
@@ -195,23 +192,6 @@ class Playground:
         ]
         self.rendered = -1
         self.render(live.latest)
-
-    def runs(self):
-        return [r for r in (self.live, self.compared) if r is not None]
-
-    def stop_runs(self):
-        for run in self.runs():
-            run.stop()
-
-    def threads_alive(self):
-        return sum(run.thread_alive for run in self.runs())
-
-    def stop(self):
-        """Everything this tab owns stops (closing the tab calls this)."""
-        self.stop_runs()
-        cb = getattr(self, "callback", None)
-        if cb is not None:
-            cb.stop()
 
     # ----- callbacks -------------------------------------------------------------------------------
     def on_play(self, event):

@@ -20,7 +20,7 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from apps import sessions
+from apps.sessions import SessionPage
 from apps.widgets import Messages, param_widgets
 from lab import optimizers, race, schedules, surfaces
 
@@ -29,7 +29,7 @@ MAP_RATES = np.logspace(-4, 0.5, 90)
 MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
 
 
-class RacePage:
+class RacePage(SessionPage):
     def __init__(self, query):
         self.messages = Messages()
         preset_name = query.get("preset")
@@ -60,10 +60,7 @@ class RacePage:
         self.ready = False
         pn.state.onload(lambda: setattr(self, "ready", True))
         self.load_race(self.race, note)
-        self.callback = pn.state.add_periodic_callback(self.tick, period=TICK_MS)
-        session = pn.state.curdoc.session_context if pn.state.curdoc else None
-        if session is not None:
-            sessions.register(session.id, self)
+        self.start_ticking(self.tick, TICK_MS)
 
     # ----- wiring ----------------------------------------------------------------------------------
     def _wire(self):
@@ -78,12 +75,6 @@ class RacePage:
         self.use_formula.on_click(g(self.on_formula))
         self.log_scale.param.watch(g(lambda e: self.build_figures()), "value")
         self.add_button.on_click(g(self.on_add))
-
-    def threads_alive(self):
-        return 0
-
-    def stop(self):
-        self.callback.stop()
 
     # ----- racers ----------------------------------------------------------------------------------
     def racer_card(self, index):

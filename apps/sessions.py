@@ -2,6 +2,8 @@
 
 import threading
 
+import panel as pn
+
 _OWNED = {}
 _GUARD = threading.Lock()
 
@@ -36,3 +38,34 @@ def warm_up():
 
     seconds = warm()
     print(f"lab: kernels ready in {seconds:.1f} s", flush=True)
+
+
+class SessionPage:
+    """What a page owns in one browser session: its live runs (``live``, ``compared``) and its periodic
+    callback. ``start_ticking`` registers the page, so closing the tab stops all of it."""
+
+    live = None
+    compared = None
+    callback = None
+
+    def runs(self):
+        return [r for r in (self.live, self.compared) if r is not None]
+
+    def stop_runs(self):
+        for run in self.runs():
+            run.stop()
+
+    def threads_alive(self):
+        return sum(run.thread_alive for run in self.runs())
+
+    def stop(self):
+        """Everything this tab owns stops (closing the tab calls this)."""
+        self.stop_runs()
+        if self.callback is not None:
+            self.callback.stop()
+
+    def start_ticking(self, tick, period_ms):
+        self.callback = pn.state.add_periodic_callback(tick, period=period_ms)
+        session = pn.state.curdoc.session_context if pn.state.curdoc else None
+        if session is not None:
+            register(session.id, self)
