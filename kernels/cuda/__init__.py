@@ -20,6 +20,7 @@ from numba import cuda
 from kernels import codes as C
 from kernels.config import THREADS_PER_BLOCK
 from kernels.cpu.optim import lr_at
+from kernels.cpu import rng as _rng
 from kernels.cpu.rng import shuffle
 from kernels.cuda.kernels import k_evaluate, k_penalty, k_row_means, k_samples, k_sum_into, k_update, k_zero
 
@@ -120,7 +121,7 @@ def opt_update(code, hyper, lr, t, params, grad, state):
     d_state.copy_to_host(state)
 
 
-def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle_,
+def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle,
                 opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
                 X_val, T_val, best_params, scores, out_losses):
     """The fused training loop of kernels.cpu.train_steps, with every array on the device."""
@@ -143,8 +144,8 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     done = 0
     while done < n_steps and counters[C.C_STATUS] == C.RUNNING:
         pos = counters[C.C_POS]
-        if pos == 0 and shuffle_:
-            shuffle(perm, rng)
+        if pos == 0 and shuffle:  # on the host, with the CPU's stream: the same order as kernels.cpu
+            _rng.shuffle(perm, rng)
             d_perm = cuda.to_device(perm)
         b = min(B, n - pos)
         k_zero[_blocks(P), TPB](d_grad)
