@@ -19,8 +19,8 @@ from numba import cuda
 
 from kernels import codes as C
 from kernels.config import THREADS_PER_BLOCK
-from kernels.cpu.optim import lr_at
 from kernels.cpu import rng as _rng
+from kernels.cpu.optim import lr_at
 from kernels.cpu.rng import shuffle
 from kernels.cuda.kernels import k_evaluate, k_penalty, k_row_means, k_samples, k_sum_into, k_update, k_zero
 
