@@ -60,3 +60,12 @@ def test_every_kernel_is_mirrored_on_cuda():
     source = (ROOT / "kernels" / "cuda" / "__init__.py").read_text()
     for name in cpu.__all__:
         assert re.search(rf"\b{name}\b", source), f"kernels.cuda does not define {name}"
+
+
+def test_ruff_is_clean():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", str(ROOT)], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
