@@ -6,7 +6,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5006
-export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+# Numba's cache of a function is not invalidated when a kernel it calls changes in another file, so the
+# cache folder is keyed on a hash of every kernel source: edited kernels always recompile.
+KERNEL_HASH := $(shell cat kernels/*.py kernels/cpu/*.py kernels/cuda/*.py | cksum | cut -d" " -f1)
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(KERNEL_HASH)
 
 .PHONY: serve test install install-test chromium lint bench clean
 
