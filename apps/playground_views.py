@@ -5,6 +5,8 @@ import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
+from lab.playground import MAX_DIAGRAM_UNITS
+
 ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
 ROLLOVER = 2000
 
@@ -83,12 +85,10 @@ class BoundaryView:
 class NetworkView:
     """Neurons (each with its own output heatmap for 2-D data) and links coloured by sign, width ~ |w|."""
 
-    MAX_UNITS = 64
-
     def __init__(self, live):
         model = live.model
         self.sizes = model.sizes
-        self.shown = [min(s, self.MAX_UNITS) for s in self.sizes]
+        self.shown = [min(s, MAX_DIAGRAM_UNITS) for s in self.sizes]
         tallest = max(self.shown)
         self.positions = []  # (x, y) per shown unit, per layer
         for l, n in enumerate(self.shown):

@@ -6,7 +6,6 @@ has taken it (or a second has passed), so an abandoned page costs almost nothing
 """
 
 import threading
-import time
 
 import numpy as np
 
@@ -76,8 +75,7 @@ class LiveTraining:
             if tr.status != "running":
                 return self.latest
             if cfg.max_epochs:
-                left = (cfg.max_epochs - tr.epoch) * tr.steps_per_epoch - int(tr.counters[1] > 0) * (
-                    -(-int(tr.counters[1]) // max(1, min(tr.batch_size, len(self.X_train)))))
+                left = tr.steps_left_in_epoch + (cfg.max_epochs - tr.epoch - 1) * tr.steps_per_epoch
                 steps = max(1, min(steps, left))
             epoch_before = tr.epoch
             losses = tr.run(steps)
@@ -215,7 +213,6 @@ class LiveTraining:
                 continue
             self._taken.clear()
             self._taken.wait(1.0)
-            time.sleep(0)
 
 
 def compare_config(config, **change):

@@ -83,6 +83,12 @@ class Trainer:
         return -(-self.X.shape[0] // min(self.batch_size, self.X.shape[0]))
 
     @property
+    def steps_left_in_epoch(self):
+        """Minibatch steps until the current epoch ends."""
+        batch = min(self.batch_size, self.X.shape[0])
+        return -(-(self.X.shape[0] - int(self.counters[C.C_POS])) // batch)
+
+    @property
     def epoch(self):
         return int(self.counters[C.C_EPOCH])
 

@@ -312,14 +312,14 @@ def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
     for l in range(L - 1, -1, -1):
         fan_in, fan_out = sizes[l], sizes[l + 1]
         i0, o0, w0, b0 = offs[2, l], offs[2, l + 1], offs[0, l], offs[1, l]
+        for j in range(fan_out):
+            acc = zero
+            for s in range(n):
+                acc += dZ[o0 + j, s]
+            grad[b0 + j] = acc
         if use_blas(A, n, fan_in, fan_out):
             W = params[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out)
             np.dot(A[i0:i0 + fan_in], dZ[o0:o0 + fan_out].T, grad[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out))
-            for j in range(fan_out):
-                acc = zero
-                for s in range(n):
-                    acc += dZ[o0 + j, s]
-                grad[b0 + j] = acc
             if l > 0:
                 np.dot(W, dZ[o0:o0 + fan_out], dZ[i0:i0 + fan_in])
                 for i in range(fan_in):
@@ -332,11 +332,6 @@ def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
                 for s in range(n):
                     acc += A[i0 + i, s] * dZ[o0 + j, s]
                 grad[w0 + i * fan_out + j] = acc
-        for j in range(fan_out):
-            acc = zero
-            for s in range(n):
-                acc += dZ[o0 + j, s]
-            grad[b0 + j] = acc
         if l > 0:
             for i in range(fan_in):
                 for s in range(n):
