@@ -21,6 +21,9 @@ from kernels.config import BLAS_MIN_MACS, ERROR_MODEL, FASTMATH
 from kernels.cpu.rng import uniform
 
 JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+# Hot-path helpers are inlined into their callers at Numba IR level. A call between compiled functions
+# increfs and decrefs every array argument (atomic NRT calls), which at batch 32 cost more than the math.
+INLINE = dict(JIT, inline="always")
 
 # tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 9, a rational fit (max abs error 4e-7 in float32). Used for
 # float32 only: libm's tanh does not vectorise and costs ~20 ns an element; this costs < 1 ns.
@@ -82,7 +85,7 @@ def layer_offsets(sizes):
     return offs
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def activate_rows(code, A, r0, r1, n):
     """A[r0:r1, :n] <- act(A[r0:r1, :n]) in place (not softmax, see softmax_columns)."""
     if code == C.LINEAR:
@@ -112,7 +115,7 @@ def activate_rows(code, A, r0, r1, n):
                 A[r, s] = a if a > 0.0 else C.LEAKY_SLOPE * a
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def derivative_rows(code, A, D, r0, r1, n):
     """D[r, s] <- act'(z) written from the output y = A[r, s] (every activation allows it)."""
     for r in range(r0, r1):
@@ -133,7 +136,7 @@ def derivative_rows(code, A, D, r0, r1, n):
                 D[r, s] = 1.0
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def softmax_columns(A, r0, k, n):
     """Softmax over rows r0:r0+k of each column (one sample per column)."""
     for s in range(n):
@@ -149,15 +152,19 @@ def softmax_columns(A, r0, k, n):
             A[r0 + j, s] = A[r0 + j, s] / total
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def use_blas(A, n, fan_in, fan_out):
     """BLAS pays off for big layers; it needs the batch to fill the buffer (contiguous row blocks)."""
     return n == A.shape[1] and fan_in * fan_out * n >= BLAS_MIN_MACS
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
-    """A[o0+j, :n] = b[j] + sum_i W[i, j] A[i0+i, :n]."""
+    """A[o0+j, :n] = b[j] + sum_i W[i, j] A[i0+i, :n].
+
+    Small layers go four output rows at a time: each input value is loaded once for four multiply-adds,
+    and a quarter as many short batch loops pay their set-up cost (at batch 32 that cost dominates).
+    """
     if use_blas(A, n, fan_in, fan_out):
         W = params[w0:w0 + fan_in * fan_out].reshape(fan_in, fan_out)
         out = A[o0:o0 + fan_out]
@@ -167,14 +174,34 @@ def dense_forward(params, w0, b0, fan_in, fan_out, A, i0, o0, n):
             for s in range(n):
                 out[j, s] += bj
         return
-    for j in range(fan_out):
-        bj = params[b0 + j]
+    blocked = fan_out - fan_out % 4
+    for j in range(0, blocked, 4):
+        r, p = o0 + j, w0 + j
+        c0, c1, c2, c3 = params[b0 + j], params[b0 + j + 1], params[b0 + j + 2], params[b0 + j + 3]
+        u0, u1, u2, u3 = params[p], params[p + 1], params[p + 2], params[p + 3]
         for s in range(n):
-            A[o0 + j, s] = bj
-        for i in range(fan_in):
-            w = params[w0 + i * fan_out + j]
+            x = A[i0, s]
+            A[r, s] = c0 + u0 * x
+            A[r + 1, s] = c1 + u1 * x
+            A[r + 2, s] = c2 + u2 * x
+            A[r + 3, s] = c3 + u3 * x
+        for i in range(1, fan_in):
+            p = w0 + i * fan_out + j
+            u0, u1, u2, u3 = params[p], params[p + 1], params[p + 2], params[p + 3]
             for s in range(n):
-                A[o0 + j, s] += w * A[i0 + i, s]
+                x = A[i0 + i, s]
+                A[r, s] += u0 * x
+                A[r + 1, s] += u1 * x
+                A[r + 2, s] += u2 * x
+                A[r + 3, s] += u3 * x
+    for j in range(blocked, fan_out):
+        bj, u = params[b0 + j], params[w0 + j]
+        for s in range(n):
+            A[o0 + j, s] = bj + u * A[i0, s]
+        for i in range(1, fan_in):
+            u = params[w0 + i * fan_out + j]
+            for s in range(n):
+                A[o0 + j, s] += u * A[i0 + i, s]
 
 
 @njit(**JIT)
@@ -207,7 +234,7 @@ def forward_layers(params, sizes, offs, acts, A, D, Zout, n, with_derivative, ke
                     dropout_rows(keep[l + 1], A, D, o0, o0 + fan_out, n, rng)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def dropout_rows(p, A, D, r0, r1, n, rng):
     """Inverted dropout: kept units are scaled by 1/p (prediction then needs no change)."""
     for r in range(r0, r1):
@@ -269,7 +296,7 @@ def output_delta(loss_code, out_code, A, Zout, o0, k, T, idx, start, n, dZ, want
     return total
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def _bce32(A, Zout, o0, k, T, idx, start, n, dZ, want_delta):
     """BCE for float32, vectorised: log1p(exp(-|z|)) = -log(sigmoid(|z|)) = -log(max(y, 1 - y))."""
     total = 0.0
@@ -306,6 +333,7 @@ def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
     """Backprop recursion from the output errors in dZ: the error of layer l needs only layer l+1's.
 
     grad[W_l] = A_l dZ_{l+1}^T,  grad[b_l] = sum_s dZ_{l+1},  dZ_l = (W_l dZ_{l+1}) * D_l.
+    Small layers take four output units per batch loop, as in dense_forward.
     """
     L = sizes.size - 1
     zero = np.zeros(1, A.dtype)[0]
@@ -326,25 +354,45 @@ def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
                     for s in range(n):
                         dZ[i0 + i, s] *= D[i0 + i, s]
             continue
+        blocked = fan_out - fan_out % 4
         for i in range(fan_in):
-            for j in range(fan_out):
+            a = i0 + i
+            for j in range(0, blocked, 4):
+                r = o0 + j
+                g0, g1, g2, g3 = zero, zero, zero, zero
+                for s in range(n):
+                    x = A[a, s]
+                    g0 += x * dZ[r, s]
+                    g1 += x * dZ[r + 1, s]
+                    g2 += x * dZ[r + 2, s]
+                    g3 += x * dZ[r + 3, s]
+                p = w0 + i * fan_out + j
+                grad[p], grad[p + 1], grad[p + 2], grad[p + 3] = g0, g1, g2, g3
+            for j in range(blocked, fan_out):
                 acc = zero
                 for s in range(n):
-                    acc += A[i0 + i, s] * dZ[o0 + j, s]
+                    acc += A[a, s] * dZ[o0 + j, s]
                 grad[w0 + i * fan_out + j] = acc
-        if l > 0:
-            for i in range(fan_in):
+        if l == 0:
+            continue
+        for i in range(fan_in):
+            a = i0 + i
+            for s in range(n):
+                dZ[a, s] = zero
+            for j in range(0, blocked, 4):
+                r, p = o0 + j, w0 + i * fan_out + j
+                u0, u1, u2, u3 = params[p], params[p + 1], params[p + 2], params[p + 3]
                 for s in range(n):
-                    dZ[i0 + i, s] = zero
-                for j in range(fan_out):
-                    w = params[w0 + i * fan_out + j]
-                    for s in range(n):
-                        dZ[i0 + i, s] += w * dZ[o0 + j, s]
+                    dZ[a, s] += (u0 * dZ[r, s] + u1 * dZ[r + 1, s]) + (u2 * dZ[r + 2, s] + u3 * dZ[r + 3, s])
+            for j in range(blocked, fan_out):
+                u = params[w0 + i * fan_out + j]
                 for s in range(n):
-                    dZ[i0 + i, s] *= D[i0 + i, s]
+                    dZ[a, s] += u * dZ[o0 + j, s]
+            for s in range(n):
+                dZ[a, s] *= D[a, s]
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def add_penalty(params, sizes, l1, l2, include_bias, grad):
     """Adds the L1/L2 subgradient to grad and returns the penalty l1 sum|w| + l2 sum w^2."""
     if l1 == 0.0 and l2 == 0.0:
@@ -379,18 +427,19 @@ def feature_value(code, x1, x2):
     return math.sin(x2)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def load_inputs(X, idx, start, n, features, A):
     """A[0:d_in, s] <- features of row X[idx[start+s]] (no augmentation; evaluation path)."""
-    identity = features[0] == C.IDENTITY
-    for s in range(n):
-        r = idx[start + s]
-        if identity:
-            for c in range(X.shape[1]):
-                A[c, s] = X[r, c]
-        else:
-            for f in range(features.size):
-                A[f, s] = feature_value(features[f], X[r, 0], X[r, 1])
+    if features[0] == C.IDENTITY:
+        for c in range(X.shape[1]):  # one gather loop per column: 6x faster than per sample at batch 32
+            for s in range(n):
+                A[c, s] = X[idx[start + s], c]
+        return
+    for f in range(features.size):
+        code = features[f]
+        for s in range(n):
+            r = idx[start + s]
+            A[f, s] = feature_value(code, X[r, 0], X[r, 1])
 
 
 @njit(**JIT)

@@ -10,10 +10,10 @@ import math
 from numba import njit
 
 from kernels import codes as C
-from kernels.cpu.nn import JIT
+from kernels.cpu.nn import INLINE
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def lr_at(code, hyper, base_lr, t):
     """Learning rate at epoch t (float64) for schedule ``code`` with ``hyper`` (see codes.S_*)."""
     if code == C.STEP:
@@ -30,7 +30,7 @@ def lr_at(code, hyper, base_lr, t):
     return base_lr
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def opt_update(code, hyper, lr, t, params, grad, state):
     """One update of params (in place) from grad; state: (2, n) buffers; t: 1-based update count."""
     mu = hyper[C.H_MOMENTUM]

@@ -12,6 +12,7 @@ from numba import njit
 from kernels.config import ERROR_MODEL, FASTMATH
 
 JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+INLINE = dict(JIT, inline="always")  # called per element: no per-call refcounting of the state array
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -20,7 +21,7 @@ _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(
 _TWO_M53 = 1.0 / 9007199254740992.0
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def next_u64(state):
     z = state[0] + _GOLDEN
     state[0] = z
@@ -29,13 +30,13 @@ def next_u64(state):
     return z ^ (z >> _S31)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def uniform(state):
     """Uniform float64 in [0, 1)."""
     return (next_u64(state) >> _S11) * _TWO_M53
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def normal(state):
     """Standard normal (Box-Muller, one value per call)."""
     u1 = 1.0 - uniform(state)
@@ -46,7 +47,7 @@ def normal(state):
 _S32 = np.uint64(32)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def below(state, m):
     """Integer in [0, m) for m < 2**32, by multiply-shift (Lemire): no slow 64-bit division."""
     return np.int64(((next_u64(state) >> _S32) * np.uint64(m)) >> _S32)

@@ -15,12 +15,14 @@ from kernels import codes as C
 from kernels.cpu import rng as R
 from kernels.cpu.evaluate import dataset_loss
 from kernels.cpu.nn import (
+    INLINE,
     JIT,
     add_penalty,
     backward_layers,
     feature_value,
     forward_layers,
     layer_offsets,
+    load_inputs,
     output_delta,
 )
 from kernels.cpu.optim import lr_at, opt_update
@@ -30,7 +32,7 @@ _D4 = np.array([[1, 0, 0, 1], [0, -1, 1, 0], [-1, 0, 0, -1], [0, 1, -1, 0],
                 [-1, 0, 0, 1], [1, 0, 0, -1], [0, 1, 1, 0], [0, -1, -1, 0]], dtype=np.float64)
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def _augment(raw, tmp, reg, rng):
     """Training-time augmentation of one raw sample in place (image shift, symmetry, jitter)."""
     shift = int(reg[C.R_SHIFT])
@@ -68,10 +70,13 @@ def _augment(raw, tmp, reg, rng):
 @njit(**JIT)
 def _load_training_inputs(X, idx, start, n, features, reg, keep0, A, raw, tmp, rng):
     """Input rows of A for a training minibatch: augmentation, features, noise, input dropout."""
-    identity = features[0] == C.IDENTITY
-    d_in = X.shape[1] if identity else features.size
     augment = reg[C.R_SHIFT] > 0 or reg[C.R_SYMMETRY] > 0 or reg[C.R_JITTER] > 0.0
     noise = reg[C.R_NOISE]
+    if not augment and noise == 0.0 and keep0 >= 1.0:
+        load_inputs(X, idx, start, n, features, A)
+        return
+    identity = features[0] == C.IDENTITY
+    d_in = X.shape[1] if identity else features.size
     for s in range(n):
         r = idx[start + s]
         for c in range(X.shape[1]):
