@@ -25,6 +25,7 @@ JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 # increfs and decrefs every array argument (atomic NRT calls), which at batch 32 cost more than the math.
 INLINE = dict(JIT, inline="always")
 
+
 # tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 9, a rational fit (max abs error 4e-7 in float32). Used for
 # float32 only: libm's tanh does not vectorise and costs ~20 ns an element; this costs < 1 ns.
 _TANH_CLIP = np.float32(9.0)
@@ -226,12 +227,18 @@ def forward_layers(params, sizes, offs, acts, A, D, Zout, n, with_derivative, ke
                 softmax_columns(A, o0, fan_out, n)
             else:
                 activate_rows(code, A, o0, o0 + fan_out, n)
+        elif with_derivative and code == C.TANH and A.itemsize == 4:  # the common case, in one pass
+            for r in range(o0, o0 + fan_out):
+                for s in range(n):
+                    y = tanh32(A[r, s])
+                    A[r, s] = y
+                    D[r, s] = _ONE32 - y * y
         else:
             activate_rows(code, A, o0, o0 + fan_out, n)
             if with_derivative:
                 derivative_rows(code, A, D, o0, o0 + fan_out, n)
-                if keep.size > l + 1 and keep[l + 1] < 1.0:
-                    dropout_rows(keep[l + 1], A, D, o0, o0 + fan_out, n, rng)
+        if with_derivative and l < L - 1 and keep.size > l + 1 and keep[l + 1] < 1.0:
+            dropout_rows(keep[l + 1], A, D, o0, o0 + fan_out, n, rng)
 
 
 @njit(**INLINE)
@@ -377,17 +384,23 @@ def backward_layers(params, sizes, offs, A, D, dZ, n, grad):
             continue
         for i in range(fan_in):
             a = i0 + i
-            for s in range(n):
-                dZ[a, s] = zero
-            for j in range(0, blocked, 4):
+            for j in range(0, blocked, 4):  # the first block assigns, the others add
                 r, p = o0 + j, w0 + i * fan_out + j
                 u0, u1, u2, u3 = params[p], params[p + 1], params[p + 2], params[p + 3]
-                for s in range(n):
-                    dZ[a, s] += (u0 * dZ[r, s] + u1 * dZ[r + 1, s]) + (u2 * dZ[r + 2, s] + u3 * dZ[r + 3, s])
+                if j == 0:
+                    for s in range(n):
+                        dZ[a, s] = (u0 * dZ[r, s] + u1 * dZ[r + 1, s]) + (u2 * dZ[r + 2, s] + u3 * dZ[r + 3, s])
+                else:
+                    for s in range(n):
+                        dZ[a, s] += (u0 * dZ[r, s] + u1 * dZ[r + 1, s]) + (u2 * dZ[r + 2, s] + u3 * dZ[r + 3, s])
             for j in range(blocked, fan_out):
                 u = params[w0 + i * fan_out + j]
-                for s in range(n):
-                    dZ[a, s] += u * dZ[o0 + j, s]
+                if j == 0:
+                    for s in range(n):
+                        dZ[a, s] = u * dZ[o0, s]
+                else:
+                    for s in range(n):
+                        dZ[a, s] += u * dZ[o0 + j, s]
             for s in range(n):
                 dZ[a, s] *= D[a, s]
 
