@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import panel as pn
 from bokeh.events import Tap
-from bokeh.models import CustomJS, Div
+from bokeh.models import ColumnDataSource, CustomJS, Div
 
 from apps.playground_views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
 from apps.sessions import SessionPage
@@ -22,7 +22,7 @@ from lab import datasets, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import MAX_DIAGRAM_LAYERS, PlaygroundConfig, parse_hidden
 
-SLOW_VIEWS = {"curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # seconds between redraws
+SLOW_VIEWS = {"status": 0.25, "curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # s between redraws
 MIN_FRAME_S = 0.045  # at most ~22 frames per second
 IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it (bounds the lag)
 FRAME_MS = 15  # how often the document checks for a new frame (cheap when there is none)
@@ -55,12 +55,17 @@ class Playground(SessionPage):
         # plain Bokeh Divs, so tests and scripts can read them by name
         # fixed sizes: a Div whose size follows its text makes the browser lay out the whole page again
         self.status = Div(text="", name="status", width=900, height=22)
-        self.counter = Div(text="0", name="frame_counter", width=60, height=20,
-                           styles={"color": "#999", "font-size": "10px"})
-        # the browser echoes each frame number back once it has applied it: at most IN_FLIGHT frames are
-        # unacknowledged, so a slow laptop gets fewer frames instead of a growing lag
-        self.ack = Div(text="0", name="frame_ack", visible=False)
-        self.counter.js_on_change("text", CustomJS(args=dict(ack=self.ack), code="ack.text = cb_obj.text"))
+        # Any change to a Div re-renders it, and Bokeh then lays out the whole page (measuring every axis):
+        # ~30 ms a time in the browser's profile, which capped the frame rate near 10/s. So the status line
+        # is redrawn at a few hertz, and the frame number travels in two data sources that no glyph draws
+        # (referenced from the status Div's tags, so they belong to the document). The browser echoes each
+        # frame number back once it has applied it: at most IN_FLIGHT frames are unacknowledged, so a slow
+        # laptop gets fewer frames, not a growing lag.
+        self.counter = ColumnDataSource(data={"frame": [0]}, name="frame_counter")
+        self.ack = ColumnDataSource(data={"frame": [0]}, name="frame_ack")
+        self.counter.js_on_change("data", CustomJS(args=dict(ack=self.ack),
+                                                   code="ack.data = {frame: [cb_obj.data.frame[0]]}"))
+        self.status.tags = [self.counter, self.ack]
         self.last_render = 0.0
         self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
@@ -336,7 +341,7 @@ class Playground(SessionPage):
         """Periodic callback on the document: render the newest frame of each run."""
         try:
             since = time.monotonic() - self.last_render
-            unacknowledged = self.frames - int(self.ack.text or 0)
+            unacknowledged = self.frames - int(self.ack.data["frame"][0])
             behind = since < MIN_FRAME_S or (unacknowledged > IN_FLIGHT and since < 1.0)
             if self.live is not None and not behind:
                 if self.live.frames_made != self.rendered:
@@ -368,12 +373,13 @@ class Playground(SessionPage):
         if due["digits"] and self.digits is not None:
             self.digits.update(frame)
         self.updated.update({name: now for name, is_due in due.items() if is_due})
-        acc = frame["train_accuracy"]
-        accuracy = "" if acc != acc else f" · train acc {acc:.3f} · test acc {frame['test_accuracy']:.3f}"
-        self.status.text = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
-                              f"train loss {frame['train_loss']:.4f} · test loss {frame['test_loss']:.4f}"
-                              f"{accuracy} · lr {frame['learning_rate']:.4g}")
-        self.counter.text = str(self.frames)
+        if due["status"] or not live.running:
+            acc = frame["train_accuracy"]
+            accuracy = "" if acc != acc else f" · train acc {acc:.3f} · test acc {frame['test_accuracy']:.3f}"
+            self.status.text = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
+                                f"train loss {frame['train_loss']:.4f} · test loss {frame['test_loss']:.4f}"
+                                f"{accuracy} · lr {frame['learning_rate']:.4g}")
+        self.counter.data = {"frame": [self.frames]}
         if live.message:
             self.messages.show(live.message, "danger" if frame["status"] == "diverged" else "info")
 
@@ -386,7 +392,7 @@ class Playground(SessionPage):
 
     def view(self):
         controls = pn.Row(self.play, self.step, self.reset_button, self.compare_choice, self.compare_button,
-                          pn.pane.Bokeh(self.counter), pn.pane.Bokeh(self.ack, visible=False), self.landscape_link,
+                          self.landscape_link,
                           align="center")
         return pn.Row(self.sidebar(),
                       pn.Column(controls, pn.pane.Bokeh(self.status),

@@ -2,6 +2,8 @@
 path changes at once. The race is cheap (a few thousand 2-D steps a second), so it advances on the
 document's own periodic callback."""
 
+import time
+
 import numpy as np
 import panel as pn
 from bokeh.events import Tap
@@ -25,6 +27,9 @@ from apps.widgets import Messages, param_widgets
 from lab import optimizers, race, schedules, surfaces
 
 TICK_MS = 40
+# A Div whose text changes makes Bokeh lay out the whole page again (~30 ms in the browser), so while
+# playing the step counter and the effective-step table are redrawn at most this often (seconds)
+TEXT_PERIOD_S = 0.25
 MAP_RATES = np.logspace(-4, 0.5, 90)
 MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
 
@@ -56,6 +61,7 @@ class RacePage(SessionPage):
         self.racer_box = pn.Column(sizing_mode="stretch_width")
         self.figures = pn.Column(sizing_mode="stretch_width")
         self.counter = Div(text="0", name="race_step", width=80, height=20)
+        self.texts_drawn = 0.0
         self._wire()
         self.ready = False
         pn.state.onload(lambda: setattr(self, "ready", True))
@@ -271,6 +277,8 @@ class RacePage(SessionPage):
 
     def on_play(self, event):
         self.play.name = "❚❚ Pause" if event.new else "▶ Play"
+        if not event.new:
+            self.render()  # the texts, throttled while playing, catch up
 
     def advance(self, k):
         self.race.advance(k)
@@ -301,13 +309,6 @@ class RacePage(SessionPage):
                                    ys=[np.maximum(e["distance"], 1e-16) for e in frame if "distance" in e],
                                    color=[e["color"] for e in frame if "distance" in e])
         self.render_arrows(frame, two_d)
-        rows = []
-        for e in frame:
-            if "effective_step" in e:
-                eff = ", ".join(f"{v:.3g}" for v in e["effective_step"])
-                rows.append(f'<tr><td style="color:{e["color"]}">{e["label"]}</td><td>{eff}</td></tr>')
-        self.effective.text = ("<b>Effective step per coordinate</b> (|step| / |gradient|; constant for SGD, "
-                               "adaptive for AdaGrad/RMSprop/Adam)<table>" + "".join(rows) + "</table>")
         if self.race.surface.dim == 1 and frame:
             e = frame[0]
             self.table.data = dict(step=list(range(len(e["values"]))), x=e["path"][:, 0], value=e["values"])
@@ -317,7 +318,20 @@ class RacePage(SessionPage):
                                         lr=[r.optimizer.learning_rate for r in racers],
                                         mu=[getattr(r.optimizer, "momentum", 0.0) for r in racers],
                                         color=[r.color for r in racers])
-        self.counter.text = str(self.race.steps)
+        now = time.monotonic()
+        if self.play.value and now - self.texts_drawn < TEXT_PERIOD_S:
+            return
+        self.texts_drawn = now
+        rows = []
+        for e in frame:
+            if "effective_step" in e:
+                eff = ", ".join(f"{v:.3g}" for v in e["effective_step"])
+                rows.append(f'<tr><td style="color:{e["color"]}">{e["label"]}</td><td>{eff}</td></tr>')
+        effective = ("<b>Effective step per coordinate</b> (|step| / |gradient|; constant for SGD, "
+                     "adaptive for AdaGrad/RMSprop/Adam)<table>" + "".join(rows) + "</table>")
+        for div, text in ((self.effective, effective), (self.counter, str(self.race.steps))):
+            if div.text != text:
+                div.text = text
 
     def render_arrows(self, frame, two_d):
         data = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])

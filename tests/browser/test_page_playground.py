@@ -42,7 +42,7 @@ def test_play_learns_xor_and_moves_the_boundary(server, page, console):
     after = model_data(page, "boundary_image", "image")
     assert after != before
     # frames per second as the browser receives them (quoted in docs; not a timed assertion)
-    count = "() => Number(Bokeh.documents[0].get_model_by_name('frame_counter').text)"
+    count = "() => Number(Bokeh.documents[0].get_model_by_name('frame_counter').data.frame[0])"
     start_frames, t0 = page.evaluate(count), time.time()
     time.sleep(3.0)
     fps = (page.evaluate(count) - start_frames) / (time.time() - t0)
