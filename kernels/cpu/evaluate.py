@@ -7,15 +7,14 @@ Data sets are processed in column chunks of ``CHUNK`` samples so the workspace s
 import numpy as np
 from numba import njit, prange
 
+from kernels.cpu.losses import accuracy_count, output_delta
 from kernels.cpu.nn import (
     JIT,
-    accuracy_count,
     add_penalty,
     backward_layers,
     forward_layers,
     layer_offsets,
     load_inputs,
-    output_delta,
 )
 
 CHUNK = 256

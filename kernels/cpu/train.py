@@ -14,6 +14,7 @@ from numba import njit
 from kernels import codes as C
 from kernels.cpu import rng as R
 from kernels.cpu.evaluate import dataset_loss
+from kernels.cpu.losses import output_delta
 from kernels.cpu.nn import (
     INLINE,
     JIT,
@@ -23,7 +24,6 @@ from kernels.cpu.nn import (
     forward_layers,
     layer_offsets,
     load_inputs,
-    output_delta,
 )
 from kernels.cpu.optim import lr_at, opt_update
 

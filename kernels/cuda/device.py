@@ -206,7 +206,7 @@ def forward_sample(params, sizes, acts, A, D, Z, with_derivative, training, keep
 
 @cuda.jit(device=True)
 def sample_loss(loss_code, out_code, A, Z, o0, k, T, r, dZ, scale):
-    """Per-sample loss (kernels.cpu.nn.output_delta's formulas); dZ[o0+j] = scale * dLoss/dz."""
+    """Per-sample loss (kernels.cpu.losses.output_delta's formulas); dZ[o0+j] = scale * dLoss/dz."""
     total = 0.0
     if loss_code == C.CROSS_ENTROPY:
         m = Z[0]
