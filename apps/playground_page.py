@@ -179,6 +179,7 @@ class Playground(SessionPage):
             self.boundary.show_test(self.show_test.value)
             self.boundary.discrete = self.discrete.value
             first = pn.Row(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
+            self.boundary_row = first
             options = pn.Row(self.show_test, self.discrete)
         elif live.split.image_side:
             self.digits = DigitsView(live)
@@ -195,8 +196,7 @@ class Playground(SessionPage):
             pn.Row(pn.pane.Bokeh(self.weights.heat), pn.pane.Bokeh(self.weights.hist),
                    pn.pane.Bokeh(self.weights.grad_fig)),
         ]
-        self.rendered = -1
-        self.render(live.latest)
+        self.rendered = -1  # the next tick fills the views
 
     # ----- callbacks -------------------------------------------------------------------------------
     def on_play(self, event):
@@ -286,13 +286,13 @@ class Playground(SessionPage):
         if self.live.split.is_2d:
             self.compared_boundary = BoundaryView(self.compared, suffix="_compared",
                                                   title=f"Compared run: {choice}")
+            self.boundary_row.insert(1, pn.pane.Bokeh(self.compared_boundary.figure))  # side by side
             self.compare_row.objects = [pn.pane.Markdown(
                 f"**Same data, same initial weights.** Left: {self.config.optimizer_name}; "
-                f"right: {choice}. Red curves are the compared run."),
-                pn.pane.Bokeh(self.compared_boundary.figure)]
+                f"right: {choice}. Red curves are the compared run.")]
         else:
             self.compare_row.objects = [pn.pane.Markdown(f"Compared run: {choice} (red curves).")]
-        self.render_compared(self.compared.latest)
+        self.compared_rendered = -1  # the next tick draws it
 
     def on_upload(self, event):
         if not event.new:

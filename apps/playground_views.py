@@ -5,6 +5,7 @@ import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
+from apps.widgets import empty_source
 from lab.playground import MAX_DIAGRAM_UNITS
 
 ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
@@ -45,8 +46,8 @@ class BoundaryView:
         self.mapper = LinearColorMapper(palette=PALETTE, low=self.low, high=self.high)
         self.image = ColumnDataSource(dict(image=[np.full((2, 2), np.nan)], x=[x0], y=[y0],
                                            dw=[x1 - x0], dh=[y1 - y0]), name=f"boundary_image{suffix}")
-        self.train = ColumnDataSource(name=f"train_points{suffix}")
-        self.test = ColumnDataSource(name=f"test_points{suffix}")
+        self.train = empty_source(f"train_points{suffix}", "x1", "x2", "label", "color")
+        self.test = empty_source(f"test_points{suffix}", "x1", "x2", "label", "color")
         self.figure = _figure(title, f"boundary{suffix}", x_range=Range1d(x0, x1), y_range=Range1d(y0, y1),
                               width=340, height=340)
         self.figure.image("image", x="x", y="y", dw="dw", dh="dh", source=self.image,
@@ -95,8 +96,10 @@ class NetworkView:
             ys = np.linspace(0, tallest - 1, n) if n > 1 else np.array([(tallest - 1) / 2])
             self.positions.append([(2.0 * l, float(y)) for y in ys[::-1]])
         self.box = 0.8
-        self.units = ColumnDataSource(name="network_units")
-        self.links = ColumnDataSource(name="network_links")
+        self.two_d = live.split.is_2d
+        unit_columns = ("image", "x", "y", "dw", "dh") if self.two_d else ("cx", "cy", "color")
+        self.units = empty_source("network_units", *unit_columns)
+        self.links = empty_source("network_links", "x0", "y0", "x1", "y1", "color", "width", "w", "label")
         self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
         # one data unit is the same number of pixels across and up, so each neuron's heatmap is square
         pixels = max(6.0, min(36.0, 480.0 / (tallest + 1)))
@@ -109,7 +112,6 @@ class NetworkView:
         link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_color="color",
                                line_width="width", line_alpha=0.7)
         p.add_tools(HoverTool(renderers=[link_glyph], tooltips=[("link", "@label"), ("w", "@w{0.000}")]))
-        self.two_d = live.split.is_2d
         if self.two_d:
             p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.units, color_mapper=self.mapper)
         else:
@@ -204,7 +206,7 @@ class WeightsView:
     """Per-layer heatmaps of W and histograms of all weights and of the gradient."""
 
     def __init__(self, model):
-        self.images = ColumnDataSource(name="weight_images")
+        self.images = empty_source("weight_images", "image", "x", "y", "dw", "dh", "layer")
         self.weight_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="weight_histogram")
         self.grad_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="gradient_histogram")
         self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
@@ -248,7 +250,7 @@ class DigitsView:
             image=[s.X_test[i].reshape(side, side)[::-1] for i in range(n)],
             x=[1.1 * (i % self.COLUMNS) for i in range(n)], y=[-1.3 * (i // self.COLUMNS) for i in range(n)],
             dw=[1.0] * n, dh=[1.0] * n), name="digit_images")
-        self.labels = ColumnDataSource(name="digit_labels")
+        self.labels = empty_source("digit_labels", "tx", "ty", "text", "color")
         self.gray = LinearColorMapper(palette="Greys256", low=1.0, high=0.0)
         p = _figure("Test images: predicted / true (red: wrong)", "digits_figure", width=420, height=300,
                     match_aspect=True)
@@ -258,7 +260,7 @@ class DigitsView:
         p.grid.visible = False
         self.figure = p
         k = s.n_classes
-        self.confusion = ColumnDataSource(name="confusion_matrix")
+        self.confusion = empty_source("confusion_matrix", "true", "pred", "count", "fill")
         c = _figure("Confusion matrix (rows: true, columns: predicted)", "confusion_figure", width=330,
                     height=300, x_range=Range1d(-0.5, k - 0.5), y_range=Range1d(k - 0.5, -0.5))
         c.rect("pred", "true", 1, 1, source=self.confusion, fill_color="fill", line_color="white")

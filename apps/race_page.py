@@ -23,7 +23,7 @@ from bokeh.models import (
 from bokeh.plotting import figure
 
 from apps.sessions import SessionPage
-from apps.widgets import Messages, param_widgets
+from apps.widgets import Messages, empty_source, param_widgets
 from lab import optimizers, race, schedules, surfaces
 
 TICK_MS = 40
@@ -172,9 +172,9 @@ class RacePage(SessionPage):
     # ----- figures ---------------------------------------------------------------------------------
     def build_figures(self):
         s = self.race.surface
-        self.paths = ColumnDataSource(name="race_paths")
-        self.heads = ColumnDataSource(name="race_heads")
-        self.losses = ColumnDataSource(name="race_losses")
+        self.paths = empty_source("race_paths", "xs", "ys", "color", "label")
+        self.heads = empty_source("race_heads", "x", "y", "color", "label", "value")
+        self.losses = empty_source("race_losses", "xs", "ys", "color")
         self.arrows = ColumnDataSource(dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[]), name="race_arrows")
         self.table = ColumnDataSource(dict(step=[], value=[], x=[]), name="lesson_table")
         self.effective = Div(text="", name="effective_steps", width=420)
@@ -188,7 +188,7 @@ class RacePage(SessionPage):
         loss_fig.xaxis.axis_label = "iteration"
         dist_fig = figure(title="Distance to the minimum", y_axis_type="log", width=420, height=280,
                           toolbar_location=None)
-        self.distances = ColumnDataSource(name="race_distances")
+        self.distances = empty_source("race_distances", "xs", "ys", "color")
         dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
         rows = [pn.Row(main, pn.Column(loss_fig, dist_fig))]
         extras = [pn.pane.Bokeh(self.effective)]
@@ -252,7 +252,7 @@ class RacePage(SessionPage):
                 color_mapper=mapper)
         p.xaxis.axis_label = "learning rate"
         p.yaxis.axis_label = "momentum"
-        self.map_points = ColumnDataSource(name="map_points")
+        self.map_points = empty_source("map_points", "index", "lr", "mu", "color")
         dots = p.scatter("lr", "mu", source=self.map_points, size=12, fill_color="color", line_color="white")
         tool = PointDrawTool(renderers=[dots], add=False)
         p.add_tools(tool)

@@ -8,6 +8,7 @@ import traceback
 
 import panel as pn
 import param
+from bokeh.models import ColumnDataSource
 
 log = logging.getLogger("lab.apps")
 LOG_PARAMETERS = ("learning_rate",)
@@ -116,3 +117,10 @@ class Messages:
                 self.show(f"Something went wrong ({type(err).__name__}: {err}). "
                           "The page is still usable; press reset.", "danger")
         return wrapper
+
+
+def empty_source(name, *columns):
+    """A named data source with these columns and no rows yet. A source made without its columns is drawn
+    as one row of missing values: an image glyph on it throws in the browser when its figure arrives in a
+    later update (after reset or compare), and the whole view stays blank."""
+    return ColumnDataSource({column: [] for column in columns}, name=name)

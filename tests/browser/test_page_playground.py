@@ -106,3 +106,46 @@ def test_closing_the_tab_stops_training_on_the_server(server, browser):
     while time.time() < deadline and "stopped 1 run(s), threads alive: 0" not in server.output()[marker:]:
         time.sleep(0.5)
     assert "stopped 1 run(s), threads alive: 0" in server.output()[marker:]
+
+
+def _newest(page, name, column):
+    """One column of the newest model with this name (a rebuilt view leaves its predecessor's name
+    behind in the browser's document until it is collected)."""
+    return page.evaluate("""([name, column]) => {
+        const found = [...Bokeh.documents[0].all_models].filter(m => m.name === name);
+        if (!found.length) return null;
+        found.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+        const data = found[found.length - 1].data;
+        const v = data.get ? data.get(column) : data[column];
+        return v === undefined ? null : Array.from(v, x => (x && x.length !== undefined) ? x.length : x);
+    }""", [name, column])
+
+
+def _wait(predicate, timeout=20.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_compare_and_reset_rebuild_every_view(server, page, console):
+    page.goto(server.url + XOR)
+    wait_for_app(page)
+    page.get_by_role("button", name="Compare (same init)").click()
+    # the compared run's boundary is drawn (64 x 64 values) and both runs train on play
+    assert _wait(lambda: _newest(page, "boundary_image_compared", "image") == [64 * 64])
+    page.get_by_role("button", name="▶ Play").click()
+    assert _wait(lambda: len(_newest(page, "compare_curve", "train") or []) > 3)
+    assert _wait(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
+    # every neuron of the rebuilt diagram has its heatmap: 2 inputs + 8 + 8 + 1 output
+    assert _newest(page, "network_units", "image") == [16 * 16] * 19
+    page.get_by_role("button", name="❚❚ Pause").click()
+    page.get_by_role("button", name="Reset").click()
+    assert _wait(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19
+                 and len(_newest(page, "loss_curve", "train") or []) == 1)  # epoch 0 only
+    assert _newest(page, "boundary_image_compared", "image") in (None, [64 * 64])
+    time.sleep(1.0)
+    page.screenshot(path=str(ARTIFACTS / "playground_after_reset.png"))
+    assert console == []  # a view that failed to build shows up here as a page error
