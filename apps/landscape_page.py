@@ -196,7 +196,7 @@ class LandscapePage(SessionPage):
         self.line = ColumnDataSource(dict(t=[], loss=[]), name="landscape_line")
         self.loss_curve = ColumnDataSource(dict(epoch=[], loss=[]), name="landscape_loss_curve")
         self.mapper = LinearColorMapper(palette="Viridis256")
-        p = figure(title="Loss (log10 when ticked) on a 2-D slice of parameter space; white: trajectory, red: compared",
+        p = figure(title="Loss on a 2-D slice of weight space (white: path, red: compared)",
                    width=560, height=520, name="landscape_figure", x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
                    toolbar_location="above", tools="pan,wheel_zoom,reset,save,hover",
                    tooltips=[("loss", "@image{0.0000}")])
@@ -216,7 +216,7 @@ class LandscapePage(SessionPage):
                    toolbar_location=None, name="slice_figure")
         s.line("alpha", "loss", source=self.slice, line_width=2)
         s.xaxis.axis_label = "alpha"
-        ln = figure(title="Loss on the straight line from the initial to the current weights", width=400,
+        ln = figure(title="Loss on the line from initial to current weights", width=400,
                     height=250, toolbar_location=None, name="line_figure")
         ln.line("t", "loss", source=self.line, line_width=2, color="#d95f02")
         ln.xaxis.axis_label = "t (0: initial, 1: current)"
