@@ -76,6 +76,10 @@ class Playground(SessionPage):
         self.add_layer = pn.widgets.Button(name="+ layer", width=70)
         self.remove_layer = pn.widgets.Button(name="− layer", width=70)
         self.landscape_link = pn.pane.HTML("", width=330)
+        # made once and refilled on each rebuild: a widget placed into a new Row at every rebuild leaves
+        # the old Row's clean-up and the new Row sharing its per-page model
+        self.options_row = pn.Row()
+        self.compare_row = pn.Row()
         self.views = pn.Column(sizing_mode="stretch_width")
         self.optimizer_box = pn.Column(sizing_mode="stretch_width")
         self.schedule_box = pn.Column(sizing_mode="stretch_width")
@@ -180,17 +184,18 @@ class Playground(SessionPage):
             self.boundary.discrete = self.discrete.value
             first = pn.Row(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
             self.boundary_row = first
-            options = pn.Row(self.show_test, self.discrete)
+            options = [self.show_test, self.discrete]
         elif live.split.image_side:
             self.digits = DigitsView(live)
             first = pn.Row(pn.pane.Bokeh(self.digits.figure), pn.pane.Bokeh(self.digits.confusion_figure))
-            options = pn.Row()
+            options = []
         else:
             first = pn.Row(pn.pane.Bokeh(self.network.figure))
-            options = pn.Row()
-        self.compare_row = pn.Row()
+            options = []
+        self.options_row.objects = options
+        self.compare_row.objects = []
         self.views.objects = [
-            first, options, self.compare_row,
+            first, self.options_row, self.compare_row,
             pn.Row(pn.pane.Bokeh(self.curves.loss_fig), pn.pane.Bokeh(self.curves.acc_fig),
                    pn.pane.Bokeh(self.curves.rate_fig)),
             pn.Row(pn.pane.Bokeh(self.weights.heat), pn.pane.Bokeh(self.weights.hist),
