@@ -52,8 +52,8 @@ class Playground(SessionPage):
         self.compare_choice = pn.widgets.Select(name="Compare with optimizer", options=optimizers.names(),
                                                 value="rmsprop", width=150)
         self.compare_button = pn.widgets.Button(name="Compare (same init)", width=150)
-        # plain Bokeh Divs, so tests and scripts can read them by name
-        # fixed sizes: a Div whose size follows its text makes the browser lay out the whole page again
+        # a plain Bokeh Div, so tests and scripts can read it by name; a fixed size, as a Div whose size
+        # follows its text makes the browser lay out the whole page again
         self.status = Div(text="", name="status", width=900, height=22)
         # Any change to a Div re-renders it, and Bokeh then lays out the whole page (measuring every axis):
         # ~30 ms a time in the browser's profile, which capped the frame rate near 10/s. So the status line

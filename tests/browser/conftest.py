@@ -102,10 +102,13 @@ def console(page):
 
 
 def model_data(page, name, column=None):
-    """A Bokeh model's data (or one column of it) read from the page."""
+    """A Bokeh model's data (or one column of it) read from the page. Of several models with the name, the
+    newest: a rebuilt view (reset, compare) leaves its predecessor in the browser's document for a while."""
     script = """([name, column]) => {
-        const m = Bokeh.documents[0].get_model_by_name(name);
-        if (!m) return null;
+        const found = [...Bokeh.documents[0].all_models].filter(m => m.name === name);
+        if (!found.length) return null;
+        found.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
+        const m = found[found.length - 1];
         if (column === null) return m.text ?? m.object ?? null;
         const v = m.data.get ? m.data.get(column) : m.data[column];
         if (v === undefined) return null;
@@ -117,3 +120,13 @@ def model_data(page, name, column=None):
 def wait_for_app(page, name="status", timeout=60):
     page.wait_for_function("(n) => window.Bokeh && Bokeh.documents.length > 0 && "
                            "Bokeh.documents[0].get_model_by_name(n) !== null", arg=name, timeout=timeout * 1000)
+
+
+def wait_until(predicate, timeout=20.0):
+    """Polls predicate() until it is true (returns True) or timeout seconds pass (returns False)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False

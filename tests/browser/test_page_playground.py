@@ -3,7 +3,7 @@ reports divergence, restores a configuration from the URL, stops training when t
 
 import time
 
-from conftest import ARTIFACTS, ROOT, model_data, wait_for_app
+from conftest import ARTIFACTS, ROOT, model_data, wait_for_app, wait_until
 
 XOR = "?page=playground&dataset=xor&hidden=8,8&activation=tanh&opt.learning_rate=0.1"
 
@@ -109,25 +109,9 @@ def test_closing_the_tab_stops_training_on_the_server(server, browser):
 
 
 def _newest(page, name, column):
-    """One column of the newest model with this name (a rebuilt view leaves its predecessor's name
-    behind in the browser's document until it is collected)."""
-    return page.evaluate("""([name, column]) => {
-        const found = [...Bokeh.documents[0].all_models].filter(m => m.name === name);
-        if (!found.length) return null;
-        found.sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1)));
-        const data = found[found.length - 1].data;
-        const v = data.get ? data.get(column) : data[column];
-        return v === undefined ? null : Array.from(v, x => (x && x.length !== undefined) ? x.length : x);
-    }""", [name, column])
-
-
-def _wait(predicate, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
+    """The sizes of one column's entries (arrays) or the entries themselves, from the newest such model."""
+    values = model_data(page, name, column)
+    return None if values is None else [len(v) if isinstance(v, list) else v for v in values]
 
 
 def test_compare_and_reset_rebuild_every_view(server, page, console):
@@ -135,15 +119,15 @@ def test_compare_and_reset_rebuild_every_view(server, page, console):
     wait_for_app(page)
     page.get_by_role("button", name="Compare (same init)").click()
     # the compared run's boundary is drawn (64 x 64 values) and both runs train on play
-    assert _wait(lambda: _newest(page, "boundary_image_compared", "image") == [64 * 64])
+    assert wait_until(lambda: _newest(page, "boundary_image_compared", "image") == [64 * 64])
     page.get_by_role("button", name="▶ Play").click()
-    assert _wait(lambda: len(_newest(page, "compare_curve", "train") or []) > 3)
-    assert _wait(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
+    assert wait_until(lambda: len(_newest(page, "compare_curve", "train") or []) > 3)
+    assert wait_until(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
     # every neuron of the rebuilt diagram has its heatmap: 2 inputs + 8 + 8 + 1 output
     assert _newest(page, "network_units", "image") == [16 * 16] * 19
     page.get_by_role("button", name="❚❚ Pause").click()
     page.get_by_role("button", name="Reset").click()
-    assert _wait(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19
+    assert wait_until(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19
                  and len(_newest(page, "loss_curve", "train") or []) == 1)  # epoch 0 only
     assert _newest(page, "boundary_image_compared", "image") in (None, [64 * 64])
     time.sleep(1.0)
