@@ -185,6 +185,9 @@ class CurvesView:
         for l in range(min(n_layers, 8)):
             self.rate_fig.line("epoch", f"g{l}", source=self.norms, color=colors[l], legend_label=f"|grad W{l}|")
         self.rate_fig.legend.label_text_font_size = "9px"
+        for fig in (self.loss_fig, self.acc_fig, self.rate_fig):  # curves behind a legend stay visible
+            fig.legend.background_fill_alpha = 0.4
+            fig.legend.border_line_alpha = 0.3
         self.rate_fig.add_tools(HoverTool(tooltips=[("epoch", "@epoch"), ("value", "$y{0.0000}")]))
 
     def update_compared(self, frame):
