@@ -27,14 +27,9 @@ def release(session_id):
               flush=True)
 
 
-def active_sessions():
-    with _GUARD:
-        return {sid: len(objs) for sid, objs in _OWNED.items()}
-
-
 def warm_up():
     """Loads (or compiles) every kernel a page uses, so no visitor waits for compilation."""
-    from lab.warmup import warm_up as warm
+    from lab.engine.warmup import warm_up as warm
 
     seconds = warm()
     print(f"lab: kernels ready in {seconds:.1f} s", flush=True)

@@ -8,9 +8,9 @@ import panel as pn
 log = logging.getLogger("lab.apps")
 
 PAGES = {
-    "playground": ("Playground", "apps.playground_page"),
-    "race": ("Optimizer race", "apps.race_page"),
-    "landscape": ("Loss landscape", "apps.landscape_page"),
+    "playground": ("Playground", "apps.playground.page"),
+    "race": ("Optimizer race", "apps.race"),
+    "landscape": ("Loss landscape", "apps.landscape"),
 }
 DEFAULT_PAGE = "playground"
 

@@ -14,7 +14,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lab import MLP, Trainer, landscape, optimizers  # noqa: E402
-from lab.backend import cuda_available  # noqa: E402
+from lab.engine.backend import cuda_available  # noqa: E402
 
 
 def rate(fn, seconds=3.0):

@@ -1,21 +1,23 @@
 """Integer codes that select activations, losses, optimizers, schedules and feature maps inside kernels.
 
 The kernels receive their configuration as data (these codes plus float hyperparameter arrays), so one
-compiled kernel serves every combination. ``lab`` maps names to these codes; nothing else should.
+compiled kernel serves every combination. The name -> code tables at the bottom are the registries
+``lab`` reads; nothing else maps names to codes.
 """
 
-# activations (hidden layers and output heads)
-LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = 0, 1, 2, 3, 4, 5
+# activations (hidden layers and output heads); the math of each is in kernels.ops
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX, GELU, SILU, SOFTPLUS, ELU = range(10)
 LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 # losses
 BCE, CROSS_ENTROPY, HINGE, MSE = 0, 1, 2, 3
 
 # optimizers
-SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM = 0, 1, 2, 3, 4, 5
+SGD, MOMENTUM, NESTEROV, ADAGRAD, RMSPROP, ADAM, ADAMW, LION = range(8)
 # layout of the optimizer hyperparameter vector (the learning rate travels separately, scheduled)
-H_MOMENTUM, H_DECAY, H_EPS, H_BETA1, H_BETA2 = 0, 1, 2, 3, 4
-N_OPT_HYPER = 5
+H_MOMENTUM, H_DECAY, H_EPS, H_BETA1, H_BETA2, H_WEIGHT_DECAY = range(6)
+N_OPT_HYPER = 6
 N_OPT_STATE = 2  # rows of optimizer state, each shaped like the parameter vector
 
 # learning-rate schedules; t counts epochs
@@ -34,8 +36,17 @@ N_SCORES = 3
 IDENTITY = -1
 X1, X2, X1_SQ, X2_SQ, X1_X2, SIN_X1, SIN_X2 = 0, 1, 2, 3, 4, 5, 6
 
-# counters vector of a training state
-C_STEP, C_POS, C_EPOCH, C_STATUS, C_BAD_EPOCHS, C_BEST_EPOCH = range(6)
-N_COUNTERS = 6
+# counters vector of a training state: minibatch updates so far, position in the sample order, epoch,
+# status, epochs without validation improvement, best epoch, updates since the optimizer (re)started
+C_STEP, C_POS, C_EPOCH, C_STATUS, C_BAD_EPOCHS, C_BEST_EPOCH, C_OPT_STEP = range(7)
+N_COUNTERS = 7
 # status values
 RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2
+
+# ----- registries: the names the lab accepts ----------------------------------------------------------
+ACTIVATIONS = {"linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU, "leaky_relu": LEAKY_RELU,
+               "gelu": GELU, "silu": SILU, "softplus": SOFTPLUS, "elu": ELU}
+OUTPUTS = {"sigmoid": SIGMOID, "softmax": SOFTMAX, "tanh": TANH, "linear": LINEAR}
+LOSSES = {"bce": BCE, "cross_entropy": CROSS_ENTROPY, "hinge": HINGE, "mse": MSE}
+FEATURES = {"x1": X1, "x2": X2, "x1^2": X1_SQ, "x2^2": X2_SQ, "x1*x2": X1_X2, "sin(x1)": SIN_X1,
+            "sin(x2)": SIN_X2}

@@ -9,10 +9,55 @@ kernel: random directions with filter/layer normalisation, PCA directions of a t
 """
 
 import numpy as np
+import param
+
+from lab.settings import Settings
 
 NORMALIZATIONS = ("filter", "layer", "none")
 BIAS_MODES = ("zero", "normalize")
 MAX_GRID_FLOATS = 2 * 10**7  # parameter vectors are evaluated in chunks of at most this many numbers
+MAX_POINTS = 1024  # a live surface is evaluated on at most this many training points (a fixed subsample)
+CHECKPOINT_WINDOWS = {"all": None, "last 50": 50, "last 20": 20}
+
+
+class LandscapeConfig(Settings):
+    """The Loss-landscape page's surface settings (the run itself is a PlaygroundConfig)."""
+
+    directions = param.Selector(default="random", objects=["random", "pca"],
+                                doc="Random normalised directions, or the top two PCA directions of the trajectory.")
+    normalization = param.Selector(default="filter", objects=list(NORMALIZATIONS),
+                                   doc="How random directions are scaled: per filter (Li et al.), per layer, or not.")
+    bias = param.Selector(default="zero", objects=list(BIAS_MODES),
+                          doc="Bias entries of random directions: zero, or normalised like the weights.")
+    span = param.Number(1.0, bounds=(0.1, 3.0), step=0.1, doc="The surface covers -a..a along both directions.")
+    resolution = param.Integer(41, bounds=(21, 101), step=10, doc="Grid points per side.")
+    direction_seed = param.Integer(0, bounds=(0, 10**6), doc="Seed of the random directions.")
+    every = param.Integer(5, bounds=(0, 50), doc="Recompute the surface every N epochs while training (0: on demand).")
+    checkpoints = param.Selector(default="all", objects=list(CHECKPOINT_WINDOWS),
+                                 doc="Which saved epochs the PCA directions and the drawn path use.")
+    log_scale = param.Boolean(True, doc="Colour the loss on a log scale.")
+
+    def window(self, checkpoints):
+        keep = CHECKPOINT_WINDOWS[self.checkpoints]
+        return checkpoints[-keep:] if keep else checkpoints
+
+
+def subsample(X, y, max_points=MAX_POINTS, seed=0):
+    """A fixed random subset of at most max_points rows (the surface stays cheap on big data sets)."""
+    if len(y) <= max_points:
+        return X, y
+    pick = np.random.default_rng(seed).choice(len(y), max_points, replace=False)
+    return X[pick], y[pick]
+
+
+def display(losses, log_scale=True, n_levels=12):
+    """(values to colour, low, high, contour levels) for a loss grid: log10 when asked, NaN-safe."""
+    shown = np.log10(np.maximum(losses, 1e-12)) if log_scale else np.asarray(losses, np.float64)
+    finite = shown[np.isfinite(shown)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    high = high if high > low else low + 1e-9
+    levels = np.linspace(low, high, n_levels + 2)[1:-1] if finite.size else np.array([])
+    return np.nan_to_num(shown, nan=high, posinf=high, neginf=low), low, high, levels
 
 
 def random_directions(model, normalization="filter", bias="zero", seed=0, count=2, params=None):

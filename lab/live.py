@@ -9,8 +9,8 @@ import threading
 
 import numpy as np
 
+from lab.engine.training import Trainer
 from lab.playground import PlaygroundConfig, grid_points
-from lab.training import Trainer
 
 GRID = 64          # decision-boundary resolution
 NEURON_GRID = 16   # per-neuron heatmap resolution in the network diagram
@@ -126,7 +126,7 @@ class LiveTraining:
                             f"(now {cfg.optimizer.learning_rate:g}) and press reset.")
             self._running.clear()
         elif tr.status == "early_stopped":
-            best = int(tr.counters[5])
+            best = tr.best_epoch
             self.message = (f"Early stopping at epoch {tr.epoch}: no test-loss improvement for "
                             f"{cfg.regularization.patience} epochs; restored the weights of epoch {best}.")
             self._running.clear()

@@ -10,9 +10,11 @@ import json
 import numpy as np
 import param
 
-from lab import datasets, optimizers, schedules
-from lab.model import ACTIVATIONS, FEATURES, INITS, MLP, OUTPUTS
-from lab.regularizers import Regularization
+from lab.data import datasets
+from lab.engine import optimizers, schedules
+from lab.engine.model import ACTIVATIONS, FEATURES, INITS, MLP, OUTPUTS
+from lab.engine.regularizers import Regularization
+from lab.settings import coerce
 
 LOSS_CHOICES = ["auto", "bce", "cross_entropy", "hinge", "mse"]
 MAX_DIAGRAM_LAYERS, MAX_DIAGRAM_UNITS = 8, 64
@@ -178,7 +180,7 @@ class PlaygroundConfig(param.Parameterized):
         prefixes = {"opt": "optimizer", "sched": "schedule", "reg": "regularization"}
         for key, raw in query.items():
             if key in self._TOP:
-                top[key] = self._coerce(self.param[key], raw, key)
+                top[key] = coerce(self.param[key], raw, key)
             elif "." in key and key.split(".", 1)[0] in prefixes:
                 prefix, name = key.split(".", 1)
                 nested[prefixes[prefix]][name] = raw
@@ -189,25 +191,8 @@ class PlaygroundConfig(param.Parameterized):
             for name, raw in nested[key].items():
                 if name not in obj.param or name == "name":
                     raise ValueError(f"unknown {key} setting {name!r} in the URL")
-                values[name] = self._coerce(obj.param[name], raw, f"{key}.{name}")
+                values[name] = coerce(obj.param[name], raw, f"{key}.{name}")
             obj.param.update(**values)
-
-    @staticmethod
-    def _coerce(p, raw, key):
-        try:
-            if isinstance(p, param.Boolean):
-                return str(raw).lower() in ("true", "1", "yes")
-            if isinstance(p, param.Integer):
-                return int(float(raw))
-            if isinstance(p, param.Number):
-                return float(raw)
-            if isinstance(p, param.ListSelector):
-                return [v for v in str(raw).split(",") if v]
-            if isinstance(p, param.List):
-                return [float(v) for v in str(raw).split(",") if v] if raw not in ("", "None") else None
-            return str(raw)
-        except ValueError:
-            raise ValueError(f"URL setting {key}={raw!r} is not a valid value") from None
 
 
 def grid_points(window, resolution):

@@ -3,7 +3,22 @@
 import numpy as np
 
 
+def _phi(z):
+    """The standard normal CDF (via math.erf: NumPy has none)."""
+    import math
+
+    return 0.5 * (1.0 + np.vectorize(math.erf)(z / np.sqrt(2.0)))
+
+
 def activate(name, z):
+    if name == "gelu":
+        return z * _phi(z)
+    if name == "silu":
+        return z / (1.0 + np.exp(-z))
+    if name == "softplus":
+        return np.logaddexp(0.0, z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
     if name == "linear":
         return z
     if name == "sigmoid":
@@ -21,6 +36,15 @@ def activate(name, z):
 
 
 def derivative(name, z):
+    if name == "gelu":
+        return _phi(z) + z * np.exp(-z * z / 2) / np.sqrt(2 * np.pi)
+    if name == "silu":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s + z * s * (1 - s)
+    if name == "softplus":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "elu":
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
     if name == "linear":
         return np.ones_like(z)
     if name == "sigmoid":
@@ -89,7 +113,7 @@ def loss_and_grad(params, sizes, hidden, output, loss_name, X, T):
 
 
 # ----- optimizers, written from the issue's formulas (textbook forms) ----------------------------
-def optimizer_path(name, grad_fn, x0, steps, lr, mu=0.9, rho=0.99, eps=1e-8, b1=0.9, b2=0.999):
+def optimizer_path(name, grad_fn, x0, steps, lr, mu=0.9, rho=0.99, eps=1e-8, b1=0.9, b2=0.999, wd=0.0):
     x = np.array(x0, dtype=np.float64)
     v = np.zeros_like(x)
     cache = np.zeros_like(x)
@@ -122,5 +146,16 @@ def optimizer_path(name, grad_fn, x0, steps, lr, mu=0.9, rho=0.99, eps=1e-8, b1=
             mhat = m / (1 - b1**t)
             vhat = cache / (1 - b2**t)
             x = x - lr * mhat / (np.sqrt(vhat) + eps)
+        elif name == "adamw":  # Loshchilov & Hutter: decay the weights, then take Adam's step
+            m = b1 * m + (1 - b1) * g
+            cache = b2 * cache + (1 - b2) * g * g
+            mhat = m / (1 - b1**t)
+            vhat = cache / (1 - b2**t)
+            x = x * (1 - lr * wd)
+            x = x - lr * mhat / (np.sqrt(vhat) + eps)
+        elif name == "lion":  # Chen et al. 2023, Algorithm 2
+            c = b1 * m + (1 - b1) * g
+            x = x - lr * (np.sign(c) + wd * x)
+            m = b2 * m + (1 - b2) * g
         path.append(x.copy())
     return np.array(path)

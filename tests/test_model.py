@@ -9,7 +9,7 @@ from lab import MLP
 
 HEADS = [("sigmoid", "bce", 1), ("softmax", "cross_entropy", 3), ("tanh", "hinge", 1),
          ("linear", "hinge", 2), ("linear", "mse", 2), ("sigmoid", "mse", 1), ("tanh", "mse", 1)]
-HIDDEN = ["linear", "sigmoid", "tanh", "relu", "leaky_relu"]
+HIDDEN = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "gelu", "silu", "softplus", "elu"]
 
 
 def _data(k, loss, n=7, d=3, seed=0):
@@ -200,7 +200,7 @@ def test_bad_labels_for_cross_entropy_and_hinge():
 
 
 def test_cuda_without_a_device_is_a_clear_error():
-    from lab.backend import cuda_available
+    from lab.engine.backend import cuda_available
 
     if cuda_available():
         pytest.skip("a CUDA device is present; the error path cannot be exercised here")

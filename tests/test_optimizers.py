@@ -16,11 +16,17 @@ TABLE = [
     ("rmsprop", dict(learning_rate=0.01, schedule=schedules.get("exponential", rate=0.003)),
      dict(learning_rate=1e-3, schedule=schedules.get("exponential", rate=2e-4)), 20000),
     ("adam", dict(learning_rate=0.05), dict(learning_rate=0.02), 20000),
+    ("adamw", dict(learning_rate=0.05), dict(learning_rate=0.02, weight_decay=1e-4), 20000),
+    # Lion moves every coordinate by exactly lr: it settles only as a schedule shrinks lr
+    ("lion", dict(learning_rate=0.02, schedule=schedules.get("exponential", rate=0.003)),
+     dict(learning_rate=2e-3, schedule=schedules.get("exponential", rate=1e-4)), 20000),
 ]
 REF_SETTINGS = {"sgd": {}, "momentum": dict(mu=0.9), "nesterov": dict(mu=0.9), "adagrad": dict(eps=1e-10),
-                "rmsprop": dict(rho=0.9, mu=0.5), "adam": {}}
+                "rmsprop": dict(rho=0.9, mu=0.5), "adam": {},
+                "adamw": dict(wd=0.05), "lion": dict(b2=0.99, wd=0.1)}
 OPT_SETTINGS = {"sgd": {}, "momentum": dict(momentum=0.9), "nesterov": dict(momentum=0.9), "adagrad": {},
-                "rmsprop": dict(decay=0.9, momentum=0.5), "adam": {}}
+                "rmsprop": dict(decay=0.9, momentum=0.5), "adam": {},
+                "adamw": dict(weight_decay=0.05), "lion": dict(weight_decay=0.1)}
 
 
 def test_table_covers_every_optimizer():
@@ -96,3 +102,34 @@ def test_kernel_training_equals_python_step_loop(name, schedule):
 def test_bad_hyperparameters_name_the_parameter(name, settings, message):
     with pytest.raises(ValueError, match=message):
         optimizers.get(name, **settings)
+
+
+def test_switching_optimizer_mid_run_starts_it_fresh_and_keeps_the_weights():
+    """Momentum's velocity must not leak into Adam, and Adam's bias correction must start at t = 1."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(16, 2))
+    y = (X[:, 0] > 0).astype(int)
+    model = MLP([2, 4, 1], activation="tanh", dtype="float64", seed=0)
+    trainer = Trainer(model, model.check_inputs(X), model.check_targets(y, 16),
+                      optimizers.get("momentum", learning_rate=0.05, momentum=0.9), batch_size=16, shuffle=False)
+    trainer.run(5)
+    assert np.any(trainer.opt_state != 0)
+    switched = model.params.copy()
+    adam = optimizers.get("adam", learning_rate=0.01)
+    trainer.optimizer = adam
+    assert np.all(trainer.opt_state == 0)
+    np.testing.assert_array_equal(model.params, switched)
+    trainer.run(3)
+    trained = model.params.copy()
+    # the same three steps from the switched weights with a fresh Adam, by the Python step loop
+    x, state = switched.copy(), adam.init(switched)
+    for _ in range(3):
+        model.params[:] = x
+        _, grad = model.loss_and_grad(X, y)
+        x, state = adam.step(x, grad, state)
+    np.testing.assert_allclose(trained, x, rtol=0, atol=1e-15)
+    assert trainer.step == 8  # the run's own step count goes on
+    # a changed hyperparameter of the same optimizer keeps its state
+    before = trainer.opt_state.copy()
+    trainer.optimizer = optimizers.get("adam", learning_rate=0.02)
+    np.testing.assert_array_equal(trainer.opt_state, before)

@@ -1,15 +1,15 @@
 """Evaluation kernels: predictions, loss/accuracy over a data set, gradients, loss for many parameter
 vectors at once (loss surfaces) and every unit's output on a grid of input points (decision boundaries).
 
-Data sets are processed in column chunks of ``CHUNK`` samples so the workspace stays in cache.
+Data sets are processed in column chunks of ``config.CHUNK`` samples so the workspace stays in cache.
 """
 
 import numpy as np
 from numba import njit, prange
 
+from kernels.config import CHUNK, JIT, WORKERS
 from kernels.cpu.losses import accuracy_count, output_delta
 from kernels.cpu.nn import (
-    JIT,
     add_penalty,
     backward_layers,
     forward_layers,
@@ -17,8 +17,6 @@ from kernels.cpu.nn import (
     load_inputs,
 )
 
-CHUNK = 256
-WORKERS = 64  # parameter vectors are dealt round-robin to this many parallel tasks
 PJIT = dict(JIT, parallel=True)
 
 

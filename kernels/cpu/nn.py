@@ -1,5 +1,5 @@
-"""Leaf kernels of the MLP: activations, dense layers, backprop, penalties, input features (the loss
-heads are in ``kernels.cpu.losses``).
+"""Leaf kernels of the MLP: dense layers, activations over rows, backprop, penalties, input features (the
+loss heads are in ``kernels.cpu.losses``; the per-element math of all of them is in ``kernels.ops``).
 
 Layout (shared by every kernel here and in ``kernels.cuda``):
 
@@ -18,44 +18,9 @@ import numpy as np
 from numba import njit
 
 from kernels import codes as C
-from kernels.config import BLAS_MIN_MACS, ERROR_MODEL, FASTMATH
+from kernels import ops
+from kernels.config import BLAS_MIN_MACS, INLINE, JIT
 from kernels.cpu.rng import uniform
-
-JIT = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
-# Hot-path helpers are inlined into their callers at Numba IR level. A call between compiled functions
-# increfs and decrefs every array argument (atomic NRT calls), which at batch 32 cost more than the math.
-INLINE = dict(JIT, inline="always")
-
-
-# tanh(x) ~ x P(x^2) / Q(x^2) on |x| <= 9, a rational fit (max abs error 4e-7 in float32). Used for
-# float32 only: libm's tanh does not vectorise and costs ~20 ns an element; this costs < 1 ns.
-_TANH_CLIP = np.float32(9.0)
-_P0, _P1, _P2, _P3, _P4 = (np.float32(v) for v in (
-    0.9999999428185847, 0.13388158291768207, 0.0035042090283834, 2.075648451772768e-05,
-    1.3568730878783065e-08))
-_Q1, _Q2, _Q3, _Q4 = (np.float32(v) for v in (
-    0.4672146662309561, 0.025909399844239452, 0.00032999769305456654, 7.862123471704824e-07))
-_HALF32 = np.float32(0.5)
-_ONE32 = np.float32(1.0)
-
-
-@njit(**JIT)
-def tanh32(x):
-    """Fast float32 tanh (rational approximation, branch-free so loops vectorise)."""
-    x = min(max(x, -_TANH_CLIP), _TANH_CLIP)
-    u = x * x
-    p = _P0 + u * (_P1 + u * (_P2 + u * (_P3 + u * _P4)))
-    q = _ONE32 + u * (_Q1 + u * (_Q2 + u * (_Q3 + u * _Q4)))
-    return x * p / q
-
-
-@njit(**JIT)
-def sigmoid64(x):
-    """Stable float64 logistic function."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 @njit(**JIT)
@@ -76,54 +41,40 @@ def layer_offsets(sizes):
 
 
 @njit(**INLINE)
-def activate_rows(code, A, r0, r1, n):
-    """A[r0:r1, :n] <- act(A[r0:r1, :n]) in place (not softmax, see softmax_columns)."""
-    if code == C.LINEAR:
-        return
+def activate_rows(code, A, D, r0, r1, n, with_derivative):
+    """A[r0:r1, :n] <- act(A) in place; with_derivative also D <- act'(z) (z: the values before).
+
+    The math is kernels.ops.activation; the common cases get their own loops so they vectorise
+    (float32 tanh and sigmoid use the fast rational tanh when no derivative is wanted).
+    """
     fast = A.itemsize == 4
     for r in range(r0, r1):
-        if code == C.TANH:
-            if fast:
+        if code == C.LINEAR or code == C.SOFTMAX:
+            if with_derivative:
                 for s in range(n):
-                    A[r, s] = tanh32(A[r, s])
+                    D[r, s] = 1.0
+        elif code == C.RELU:
+            if with_derivative:
+                for s in range(n):
+                    A[r, s], D[r, s] = ops.relu(A[r, s])
             else:
                 for s in range(n):
-                    A[r, s] = math.tanh(A[r, s])
-        elif code == C.SIGMOID:
-            if fast:  # sigma(x) = (1 + tanh(x/2)) / 2
-                for s in range(n):
-                    A[r, s] = _HALF32 + _HALF32 * tanh32(_HALF32 * A[r, s])
-            else:
-                for s in range(n):
-                    A[r, s] = sigmoid64(A[r, s])
-        elif code == C.RELU:
+                    A[r, s] = ops.relu(A[r, s])[0]
+        elif fast and code == C.TANH and with_derivative:  # the common case, in one pass
             for s in range(n):
-                A[r, s] = max(A[r, s], 0.0)
-        elif code == C.LEAKY_RELU:
+                A[r, s], D[r, s] = ops.tanh32_(A[r, s])
+        elif fast and code == C.TANH:
             for s in range(n):
-                a = A[r, s]
-                A[r, s] = a if a > 0.0 else C.LEAKY_SLOPE * a
-
-
-@njit(**INLINE)
-def derivative_rows(code, A, D, r0, r1, n):
-    """D[r, s] <- act'(z) written from the output y = A[r, s] (every activation allows it)."""
-    for r in range(r0, r1):
-        if code == C.TANH:
+                A[r, s] = ops.tanh32(A[r, s])
+        elif fast and code == C.SIGMOID and not with_derivative:
             for s in range(n):
-                D[r, s] = 1.0 - A[r, s] * A[r, s]
-        elif code == C.SIGMOID:
+                A[r, s] = ops.sigmoid32(A[r, s])
+        elif with_derivative:
             for s in range(n):
-                D[r, s] = A[r, s] * (1.0 - A[r, s])
-        elif code == C.RELU:
-            for s in range(n):
-                D[r, s] = 1.0 if A[r, s] > 0.0 else 0.0
-        elif code == C.LEAKY_RELU:
-            for s in range(n):
-                D[r, s] = 1.0 if A[r, s] > 0.0 else C.LEAKY_SLOPE
+                A[r, s], D[r, s] = ops.activation(code, A[r, s])
         else:
             for s in range(n):
-                D[r, s] = 1.0
+                A[r, s] = ops.activation(code, A[r, s])[0]
 
 
 @njit(**INLINE)
@@ -214,18 +165,10 @@ def forward_layers(params, sizes, offs, acts, A, D, Zout, n, with_derivative, ke
                     Zout[j, s] = A[o0 + j, s]
             if code == C.SOFTMAX:
                 softmax_columns(A, o0, fan_out, n)
-            else:
-                activate_rows(code, A, o0, o0 + fan_out, n)
-        elif with_derivative and code == C.TANH and A.itemsize == 4:  # the common case, in one pass
-            for r in range(o0, o0 + fan_out):
-                for s in range(n):
-                    y = tanh32(A[r, s])
-                    A[r, s] = y
-                    D[r, s] = _ONE32 - y * y
+            else:  # the loss heads take the output derivative from Zout (kernels.ops.output_loss)
+                activate_rows(code, A, D, o0, o0 + fan_out, n, False)
         else:
-            activate_rows(code, A, o0, o0 + fan_out, n)
-            if with_derivative:
-                derivative_rows(code, A, D, o0, o0 + fan_out, n)
+            activate_rows(code, A, D, o0, o0 + fan_out, n, with_derivative)
         if with_derivative and l < L - 1 and keep.size > l + 1 and keep[l + 1] < 1.0:
             dropout_rows(keep[l + 1], A, D, o0, o0 + fan_out, n, rng)
 
@@ -235,7 +178,7 @@ def dropout_rows(p, A, D, r0, r1, n, rng):
     """Inverted dropout: kept units are scaled by 1/p (prediction then needs no change)."""
     for r in range(r0, r1):
         for s in range(n):
-            m = 1.0 / p if uniform(rng) < p else 0.0
+            m = ops.dropout(p, uniform(rng))
             A[r, s] *= m
             D[r, s] *= m
 
@@ -320,29 +263,10 @@ def add_penalty(params, sizes, l1, l2, include_bias, grad):
     for l in range(sizes.size - 1):
         stop = offs[1, l] + sizes[l + 1] if include_bias else offs[1, l]
         for p in range(offs[0, l], stop):
-            w = params[p]
-            sign = 1.0 if w > 0.0 else (-1.0 if w < 0.0 else 0.0)
-            penalty += l1 * abs(w) + l2 * w * w
-            grad[p] += l1 * sign + 2.0 * l2 * w
+            value, g = ops.penalty(params[p], l1, l2)
+            penalty += value
+            grad[p] += g
     return penalty
-
-
-@njit(**JIT)
-def feature_value(code, x1, x2):
-    """One input feature of a 2-D point (TensorFlow Playground's feature set)."""
-    if code == C.X1:
-        return x1
-    if code == C.X2:
-        return x2
-    if code == C.X1_SQ:
-        return x1 * x1
-    if code == C.X2_SQ:
-        return x2 * x2
-    if code == C.X1_X2:
-        return x1 * x2
-    if code == C.SIN_X1:
-        return math.sin(x1)
-    return math.sin(x2)
 
 
 @njit(**INLINE)
@@ -357,4 +281,4 @@ def load_inputs(X, idx, start, n, features, A):
         code = features[f]
         for s in range(n):
             r = idx[start + s]
-            A[f, s] = feature_value(code, X[r, 0], X[r, 1])
+            A[f, s] = ops.feature(code, X[r, 0], X[r, 1])

@@ -12,24 +12,13 @@ import numpy as np
 from numba import njit
 
 from kernels import codes as C
+from kernels import ops
+from kernels.config import INLINE, JIT
 from kernels.cpu import rng as R
 from kernels.cpu.evaluate import dataset_loss
 from kernels.cpu.losses import output_delta
-from kernels.cpu.nn import (
-    INLINE,
-    JIT,
-    add_penalty,
-    backward_layers,
-    feature_value,
-    forward_layers,
-    layer_offsets,
-    load_inputs,
-)
+from kernels.cpu.nn import add_penalty, backward_layers, forward_layers, layer_offsets, load_inputs
 from kernels.cpu.optim import lr_at, opt_update
-
-# the eight symmetries of the square, as (a, b, c, d) in x' = a x + b y, y' = c x + d y
-_D4 = np.array([[1, 0, 0, 1], [0, -1, 1, 0], [-1, 0, 0, -1], [0, 1, -1, 0],
-                [-1, 0, 0, 1], [1, 0, 0, -1], [0, 1, 1, 0], [0, -1, -1, 0]], dtype=np.float64)
 
 
 @njit(**INLINE)
@@ -40,27 +29,14 @@ def _augment(raw, tmp, reg, rng):
         side = int(reg[C.R_SIDE])
         dx = R.below(rng, 2 * shift + 1) - shift
         dy = R.below(rng, 2 * shift + 1) - shift
-        for r in range(side):
-            for c in range(side):
-                rr, cc = r - dy, c - dx
-                inside = 0 <= rr < side and 0 <= cc < side
-                tmp[r * side + c] = raw[rr * side + cc] if inside else 0.0
+        for i in range(side * side):
+            src = ops.shifted_pixel(i, dx, dy, side)
+            tmp[i] = raw[src] if src >= 0 else 0.0
         for i in range(side * side):
             raw[i] = tmp[i]
     mask = int(reg[C.R_SYMMETRY])
     if mask > 0:
-        count = 0
-        for g in range(8):
-            count += (mask >> g) & 1
-        pick = R.below(rng, count)
-        for g in range(8):
-            if (mask >> g) & 1:
-                if pick == 0:
-                    x, y = raw[0], raw[1]
-                    raw[0] = _D4[g, 0] * x + _D4[g, 1] * y
-                    raw[1] = _D4[g, 2] * x + _D4[g, 3] * y
-                    break
-                pick -= 1
+        raw[0], raw[1] = ops.symmetry(ops.pick_symmetry(mask, R.uniform(rng)), raw[0], raw[1])
     sigma = reg[C.R_JITTER]
     if sigma > 0.0:
         for i in range(raw.size):
@@ -84,11 +60,11 @@ def _load_training_inputs(X, idx, start, n, features, reg, keep0, A, raw, tmp, r
         if augment:
             _augment(raw, tmp, reg, rng)
         for f in range(d_in):
-            v = raw[f] if identity else feature_value(features[f], raw[0], raw[1])
+            v = raw[f] if identity else ops.feature(features[f], raw[0], raw[1])
             if noise > 0.0:
                 v += noise * R.normal(rng)
             if keep0 < 1.0:
-                v = v / keep0 if R.uniform(rng) < keep0 else 0.0
+                v *= ops.dropout(keep0, R.uniform(rng))
             A[f, s] = v
 
 
@@ -101,7 +77,8 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     params (P,), opt_state (2, P), best_params (P,): model dtype. X (n, d_raw), T (n, k): model dtype.
     perm (n,) int64 sample order, reshuffled at each epoch start when ``shuffle``;
     counters (codes.N_COUNTERS,) int64: update count, position in perm,
-    epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch.
+    epoch, status (codes.RUNNING / DIVERGED / EARLY_STOPPED), epochs without improvement, best epoch,
+    updates since the optimizer started (Adam's t: an optimizer swapped in mid-run starts at 1).
     opt_hyper (codes.N_OPT_HYPER,), sched_hyper (codes.N_SCHED_HYPER,), reg (codes.N_REG,),
     keep (len(sizes),) keep probabilities (inputs, hidden layers; the last is unused): float64.
     rng (1,) uint64. scores (codes.N_SCORES,) float64: best validation loss, sum and count of this epoch's
@@ -147,8 +124,9 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
         scores[C.SC_SUM] += loss
         scores[C.SC_COUNT] += 1.0
         counters[C.C_STEP] += 1
+        counters[C.C_OPT_STEP] += 1
         one[0] = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
-        opt_update(opt_code, opt_hyper, one[0], counters[C.C_STEP], params, grad, opt_state)
+        opt_update(opt_code, opt_hyper, one[0], counters[C.C_OPT_STEP], params, grad, opt_state)
         pos += b
         counters[C.C_POS] = pos
         if pos >= n:

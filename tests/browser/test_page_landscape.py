@@ -25,7 +25,7 @@ def test_landscape_renders_and_updates_while_training(server, page, console):
     assert "epoch 0:" not in _info(page), _info(page)
     assert len(model_data(page, "landscape_path", "x")) > 2
     assert model_data(page, "landscape_grid", "image")[0] != image
-    page.get_by_text("pca", exact=True).click()
+    page.get_by_label("Directions").select_option("pca")
     page.wait_for_function("() => Bokeh.documents[0].get_model_by_name('landscape_info').text.includes('PCA')",
                            timeout=30000)
     time.sleep(1.0)

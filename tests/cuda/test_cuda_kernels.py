@@ -11,9 +11,10 @@ from kernels import codes as C
 from lab import MLP, Trainer, optimizers, regularizers
 
 
-def _case(output="sigmoid", loss=None, k=1, dtype="float64", hidden=(4,), n=12, seed=0, features=None):
+def _case(output="sigmoid", loss=None, k=1, dtype="float64", hidden=(4,), n=12, seed=0, features=None,
+          activation="tanh"):
     rng = np.random.default_rng(seed)
-    model = MLP([3 if features else 2, *hidden, k], activation="tanh", output=output, loss=loss, dtype=dtype,
+    model = MLP([3 if features else 2, *hidden, k], activation=activation, output=output, loss=loss, dtype=dtype,
                 seed=seed, features=features)
     X = model.check_inputs(rng.normal(size=(n, 2)))
     if model.loss == "cross_entropy":
@@ -51,6 +52,19 @@ def test_evaluation_kernels_match_cpu(output, loss, k):
     gpu.loss_many(P, model._sizes, model._acts, model._loss, model._features, X, T, loss_gpu, acc_gpu)
     np.testing.assert_allclose(loss_gpu, loss_cpu, rtol=1e-10)
     np.testing.assert_allclose(acc_gpu, acc_cpu)
+
+
+@pytest.mark.parametrize("activation", sorted(C.ACTIVATIONS))
+def test_every_activation_matches_cpu(activation):
+    model, X, T = _case(hidden=(3,), n=6, activation=activation)
+    grads, values = [], []
+    for backend in (cpu, gpu):
+        g = np.empty_like(model.params)
+        values.append(backend.loss_and_grad(model.params, model._sizes, model._acts, model._loss,
+                                            model._features, X, T, 0.0, 0.0, False, g))
+        grads.append(g)
+    assert values[1] == pytest.approx(values[0], rel=1e-10)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("output,loss,k", HEADS)

@@ -8,20 +8,15 @@
 import numpy as np
 
 from kernels import codes as C
-from lab.backend import resolve
+from lab.engine.backend import resolve
 
-ACTIVATIONS = {"linear": C.LINEAR, "sigmoid": C.SIGMOID, "tanh": C.TANH, "relu": C.RELU,
-               "leaky_relu": C.LEAKY_RELU}
-OUTPUTS = {"sigmoid": C.SIGMOID, "softmax": C.SOFTMAX, "tanh": C.TANH, "linear": C.LINEAR}
-LOSSES = {"bce": C.BCE, "cross_entropy": C.CROSS_ENTROPY, "hinge": C.HINGE, "mse": C.MSE}
+ACTIVATIONS, OUTPUTS, LOSSES, FEATURES = C.ACTIVATIONS, C.OUTPUTS, C.LOSSES, C.FEATURES
 LOSS_ALIASES = {"binary_crossentropy": "bce", "categorical_crossentropy": "cross_entropy",
                 "ce": "cross_entropy", "mean_squared_error": "mse"}
 # which output heads each loss accepts (BCE/CE are computed from the logits of their own head)
 COMPATIBLE = {"bce": ("sigmoid",), "cross_entropy": ("softmax",), "hinge": ("tanh", "linear"),
               "mse": ("linear", "sigmoid", "tanh")}
 DEFAULT_LOSS = {"sigmoid": "bce", "softmax": "cross_entropy", "tanh": "hinge", "linear": "mse"}
-FEATURES = {"x1": C.X1, "x2": C.X2, "x1^2": C.X1_SQ, "x2^2": C.X2_SQ, "x1*x2": C.X1_X2,
-            "sin(x1)": C.SIN_X1, "sin(x2)": C.SIN_X2}
 INITS = ("glorot", "he", "uniform")
 MAX_UNITS = 4096
 
@@ -35,7 +30,8 @@ def _choice(value, table, what):
 class MLP:
     """A dense network; see the module docstring. All arguments are validated with clear messages.
 
-    sizes: [inputs, hidden..., outputs]. activation: one name or one per hidden layer.
+    sizes: [inputs, hidden..., outputs]. activation: one name or one per hidden layer (linear, sigmoid,
+    tanh, relu, leaky_relu, gelu, silu, softplus, elu).
     output: sigmoid | softmax | tanh | linear. loss: bce | cross_entropy | hinge | mse (default: the
     natural loss of the output head). features: names from FEATURES for 2-D data (sizes[0] must equal
     their count), or None for raw inputs. init: glorot | he | uniform (+-0.5, TensorFlow Playground).
@@ -259,7 +255,7 @@ class MLP:
         optimizer: a name or a lab.optimizers object; learning_rate and other keywords set its
         hyperparameters. validation_split takes the last fraction of X, y (as Keras does).
         """
-        from lab.training import Trainer, make_optimizer
+        from lab.engine.training import Trainer, make_optimizer
 
         opt = make_optimizer(optimizer, learning_rate, schedule, hyperparameters)
         if not 0.0 <= validation_split < 1.0:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from lab import formula
+from lab.race import formula
 
 JIT = dict(cache=True, nogil=True)
 

@@ -8,8 +8,8 @@ can call it in a loop, with the same results for the same seed.
 import numpy as np
 
 from kernels import codes as C
-from lab import optimizers, schedules
-from lab.regularizers import Regularization
+from lab.engine import optimizers, schedules
+from lab.engine.regularizers import Regularization
 
 STATUS = {C.RUNNING: "running", C.DIVERGED: "diverged", C.EARLY_STOPPED: "early_stopped"}
 
@@ -46,7 +46,7 @@ class Trainer:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.model = model
         self.X, self.T = X, T
-        self.optimizer = optimizer
+        self._optimizer = optimizer
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)
         self.regularization = regularization or Regularization()
@@ -77,6 +77,24 @@ class Trainer:
         empty_T = np.zeros((0, T.shape[1]), model.dtype)
         self._val = self.validation if self.validation is not None else (empty_X, empty_T)
         self._buffer = np.empty(0)
+
+    @property
+    def optimizer(self):
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, optimizer):
+        """Swapping in another kind of optimizer keeps the weights and starts its state afresh (zero
+        buffers, bias correction from step 1); a changed hyperparameter of the same one keeps its state."""
+        if type(optimizer) is not type(self._optimizer):
+            self.opt_state[...] = 0.0
+            self.counters[C.C_OPT_STEP] = 0
+        self._optimizer = optimizer
+
+    @property
+    def best_epoch(self):
+        """The epoch whose weights early stopping kept."""
+        return int(self.counters[C.C_BEST_EPOCH])
 
     @property
     def steps_per_epoch(self):

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lab import optimizers, surfaces
+from lab.engine import optimizers
+from lab.race import surfaces
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"]
 DEFAULT_RACERS = [("sgd", {}), ("momentum", {"momentum": 0.9}), ("rmsprop", {}), ("adam", {})]

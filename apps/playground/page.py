@@ -15,7 +15,7 @@ import panel as pn
 from bokeh.events import Tap
 from bokeh.models import ColumnDataSource, CustomJS, Div
 
-from apps.playground_views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
+from apps.playground.views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
 from apps.sessions import SessionPage
 from apps.widgets import Messages, param_widgets
 from lab import datasets, optimizers

@@ -16,13 +16,12 @@ from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
 
 from apps.sessions import SessionPage
-from apps.widgets import Messages
+from apps.widgets import Messages, param_widgets
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
 
 TICK_MS = 100
-MAX_POINTS = 1024  # the surface is evaluated on at most this many training points (a fixed subsample)
 PRESETS = {
     "XOR, tanh 8-8, SGD": dict(dataset="xor", hidden="8, 8", activation="tanh", optimizer_name="sgd",
                                opt={"learning_rate": 0.1}),
@@ -48,18 +47,13 @@ class LandscapePage(SessionPage):
         self.reset = pn.widgets.Button(name="Reset", width=70)
         self.compare = pn.widgets.Select(name="Compare with (same init)", options=["none"] + optimizers.names(),
                                          value="none", width=180)
-        self.directions = pn.widgets.RadioButtonGroup(name="Directions", options=["random", "pca"], value="random")
-        self.normalization = pn.widgets.Select(name="Normalisation", options=list(landscape.NORMALIZATIONS),
-                                               value="filter", width=120)
-        self.bias = pn.widgets.Select(name="Bias directions", options=list(landscape.BIAS_MODES), width=120)
-        self.span = pn.widgets.FloatSlider(name="Range a", start=0.1, end=3.0, step=0.1, value=1.0, width=200)
-        self.resolution = pn.widgets.IntSlider(name="Resolution", start=21, end=101, step=10, value=41, width=200)
-        self.seed = pn.widgets.IntInput(name="Direction seed", value=0, start=0, end=10**6, width=120)
-        self.every = pn.widgets.IntSlider(name="Recompute every N epochs (0: on demand)", start=0, end=50, value=5,
-                                          width=260)
-        self.history = pn.widgets.Select(name="Checkpoints for PCA", options=["all", "last 50", "last 20"],
-                                         width=140)
-        self.log_scale = pn.widgets.Checkbox(name="Log scale", value=True)
+        self.settings = landscape.LandscapeConfig()
+        try:  # the surface settings of a link; the rest of the query is the run's (a playground link)
+            self.settings.from_query({k: v for k, v in query.items() if k in self.settings.names()})
+        except ValueError as err:
+            self.messages.show(f"The link's surface settings could not all be used: {err}", "warning")
+        self.ready = False
+        pn.state.onload(self.on_loaded)
         self.compute = pn.widgets.Button(name="Compute now", width=110)
         self.info = Div(text="", name="landscape_info", width=760, height=40)
         self.build_figures()
@@ -71,7 +65,7 @@ class LandscapePage(SessionPage):
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
         config = PlaygroundConfig()
-        keys = {k: v for k, v in query.items() if k not in ("page", "run")}
+        keys = {k: v for k, v in query.items() if k not in ("page", "run") and k not in self.settings.names()}
         if keys:  # a playground link: the same settings, hence the same data, weights and run
             try:
                 config.from_query(keys)
@@ -99,13 +93,9 @@ class LandscapePage(SessionPage):
         if self.compare.value != "none":
             other = compare_config(config, optimizer_name=self.compare.value)
             self.compared = LiveTraining(other, split=self.live.split, init_params=self.live.initial_params)
-        split = self.live.split
-        X, y = self.live.X_train, split.y_train
-        if len(y) > MAX_POINTS:
-            pick = np.random.default_rng(0).choice(len(y), MAX_POINTS, replace=False)
-            X, y = X[pick], y[pick]
-        self.data = (X, y)
+        self.data = landscape.subsample(self.live.X_train, self.live.split.y_train)
         self.last_epoch = -1
+        self.requested_epoch = 0  # a new run: auto-recompute counts from its epoch 0, not the old run's
         self.loss_curve.data = dict(epoch=[], loss=[])
         self.request()
 
@@ -121,11 +111,19 @@ class LandscapePage(SessionPage):
         self.preset.param.watch(g(lambda e: e.new in PRESETS and self.start(self.preset_config(e.new))), "value")
         self.compare.param.watch(g(lambda e: self.start(self.live.config)), "value")
         self.compute.on_click(g(lambda e: self.request()))
-        for w in (self.directions, self.normalization, self.bias, self.seed, self.history):
-            w.param.watch(g(lambda e: self.request()), "value")
-        for w in (self.span, self.resolution):
-            w.param.watch(g(lambda e: self.request()), "value_throttled")
-        self.log_scale.param.watch(g(lambda e: self.draw(self.shown) if self.shown else None), "value")
+        surface = ["directions", "normalization", "bias", "span", "resolution", "direction_seed", "checkpoints"]
+        self.settings.param.watch(g(lambda e: self.request()), surface)
+        self.settings.param.watch(g(lambda e: self.draw(self.shown) if self.shown else None), "log_scale")
+        self.settings.param.watch(g(lambda e: self.sync_url()), self.settings.names())
+
+    def on_loaded(self):
+        self.ready = True
+        self.sync_url()
+
+    def sync_url(self):
+        """The surface settings into the URL (the run's own settings stay as the link gave them)."""
+        if self.ready and pn.state.location is not None:
+            pn.state.location.update_query(**self.settings.to_query())
 
     def on_play(self, event):
         self.play.name = "❚❚ Pause" if event.new else "▶ Train"
@@ -138,21 +136,18 @@ class LandscapePage(SessionPage):
         if self.pending is not None and not self.pending.done():
             return
         live = self.live
-        checkpoints = np.array(live.checkpoints + [live.model.params.copy()])
-        keep = {"all": None, "last 50": 50, "last 20": 20}[self.history.value]
-        if keep:
-            checkpoints = checkpoints[-keep:]
+        cfg = self.settings
+        checkpoints = cfg.window(np.array(live.checkpoints + [live.model.params.copy()]))
         other = None
         if self.compared is not None:
-            other = np.array(self.compared.checkpoints + [self.compared.model.params.copy()])
-            other = other[-keep:] if keep else other
-        if self.directions.value == "pca" and len(checkpoints) < 3:
+            other = cfg.window(np.array(self.compared.checkpoints + [self.compared.model.params.copy()]))
+        self.requested_epoch = live.trainer.epoch  # also when PCA must wait: the next try is N epochs on
+        if cfg.directions == "pca" and len(checkpoints) < 3:
             self.info.text = "PCA directions need a few epochs of training first: press Train."
             return
-        kwargs = dict(directions=self.directions.value, normalization=self.normalization.value,
-                      bias=self.bias.value, span=self.span.value, resolution=self.resolution.value,
-                      seed=self.seed.value, other_checkpoints=other, center=live.model.params.copy())
-        self.requested_epoch = live.trainer.epoch
+        kwargs = dict(directions=cfg.directions, normalization=cfg.normalization, bias=cfg.bias, span=cfg.span,
+                      resolution=cfg.resolution, seed=cfg.direction_seed, other_checkpoints=other,
+                      center=live.model.params.copy())
         started = time.perf_counter()
 
         def work():
@@ -172,7 +167,7 @@ class LandscapePage(SessionPage):
             if self.pending is not None and self.pending.done():
                 future, self.pending = self.pending, None
                 self.draw(future.result())
-            every = self.every.value
+            every = self.settings.every
             if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
                 self.request()
             if self.live.message:
@@ -226,16 +221,13 @@ class LandscapePage(SessionPage):
 
     def draw(self, r):
         self.shown = r
-        alphas, betas, losses = r["alphas"], r["betas"], r["losses"]
-        shown = np.log10(np.maximum(losses, 1e-12)) if self.log_scale.value else losses
-        finite = shown[np.isfinite(shown)]
-        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        alphas, betas = r["alphas"], r["betas"]
+        shown, low, high, levels = landscape.display(r["losses"], self.settings.log_scale)
         a0, a1, b0, b1 = alphas[0], alphas[-1], betas[0], betas[-1]
-        self.mapper.update(low=low, high=high if high > low else low + 1e-9)
+        self.mapper.update(low=low, high=high)
         self.grid.data = dict(image=[shown], x=[a0], y=[b0], dw=[a1 - a0], dh=[b1 - b0])
-        if finite.size and high > low:
-            levels = np.linspace(low, high, 14)[1:-1]
-            self.contours.set_data(contour_data(alphas, betas, np.nan_to_num(shown, nan=high), levels))
+        if len(levels):
+            self.contours.set_data(contour_data(alphas, betas, shown, levels))
         fig = self.surface_figure
         traj = r["trajectory"]
         fig.x_range.update(start=min(a0, traj[:, 0].min()), end=max(a1, traj[:, 0].max()))
@@ -256,8 +248,7 @@ class LandscapePage(SessionPage):
     def view(self):
         controls = pn.Column(
             pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.play, self.reset), self.compare,
-            pn.pane.Markdown("**Surface**"), self.directions, self.normalization, self.bias, self.span,
-            self.resolution, self.seed, self.history, self.every, self.log_scale, self.compute, width=300)
+            pn.pane.Markdown("**Surface**"), *param_widgets(self.settings), self.compute, width=300)
         return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info),
                                           pn.Row(self.surface_figure, self.side), sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", name="landscape")

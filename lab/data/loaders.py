@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from lab.data.split import Split
+
 MAX_BYTES = 200 * 1024 * 1024
 MAX_CLASSES = 50
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -95,7 +97,6 @@ def load_csv(path, label="label", features=None, task="classification", test_rat
     columns (default: every other column). Class labels are mapped to 0..k-1. ``scale``: 'standardize'
     (mean/std of the training split only), 'unit' (divide by the training split's max |x|), or 'none'.
     """
-    from lab.datasets import Split
 
     if task not in ("classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression', not {task!r}")
@@ -183,7 +184,6 @@ def read_idx(path, max_bytes=MAX_BYTES):
 
 def load_idx(images_path, labels_path, test_ratio=0.2, seed=0, max_bytes=MAX_BYTES):
     """MNIST-style IDX pair: images (n, rows, cols) scaled to [0, 1] and labels (n,)."""
-    from lab.datasets import Split
 
     images = read_idx(images_path, max_bytes)
     labels = read_idx(labels_path, max_bytes)

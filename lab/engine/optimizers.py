@@ -13,6 +13,12 @@ scheduled learning rate, ``t`` the 1-based update count):
   + eps), w -= lr buf; without: w -= lr g / (sqrt(cache) + eps). TensorFlow's
   ``RMSProp(decay=0.99, momentum=0.9)`` is ``get("rmsprop", decay=0.99, momentum=0.9)``.
 * ``adam``      m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; w -= lr m_hat / (sqrt(v_hat) + eps)
+* ``adamw``     Adam plus decoupled weight decay (Loshchilov & Hutter): w -= lr wd w, besides Adam's step
+* ``lion``      c = b1 m + (1-b1) g; w -= lr (sign(c) + wd w); m = b2 m + (1-b2) g (Chen et al. 2023;
+  defaults b1 0.9, b2 0.99, and a learning rate 3-10x smaller than Adam's)
+
+The per-element math is ``kernels.ops.update``. Adding an optimizer: a branch there and a code in
+``kernels.codes``, a param class here with one registry line, and rows in the tests.
 
     >>> opt = get("rmsprop", learning_rate=0.001, decay=0.99, momentum=0.9)
     >>> state = opt.init(x)
@@ -26,7 +32,7 @@ import param
 
 from kernels import codes as C
 from kernels.cpu import opt_update
-from lab.schedules import Schedule
+from lab.engine.schedules import Schedule
 
 
 @dataclass
@@ -72,6 +78,7 @@ class Optimizer(param.Parameterized):
         h[C.H_EPS] = getattr(self, "eps", 0.0)
         h[C.H_BETA1] = getattr(self, "beta1", 0.0)
         h[C.H_BETA2] = getattr(self, "beta2", 0.0)
+        h[C.H_WEIGHT_DECAY] = getattr(self, "weight_decay", 0.0)
         return h
 
     def learning_rate_at(self, epoch):
@@ -161,8 +168,32 @@ class Adam(Optimizer):
     eps = param.Number(1e-8, bounds=(0.0, 1.0), inclusive_bounds=(False, True), doc=_EPS_DOC)
 
 
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter; PyTorch's AdamW)."""
+
+    code = C.ADAMW
+    weight_decay = param.Number(0.01, bounds=(0.0, 10.0), softbounds=(0.0, 0.5), step=0.001,
+                                doc="Decoupled weight decay wd: each step also shrinks w by lr * wd * w.")
+
+
+class Lion(Optimizer):
+    """Lion (Chen et al. 2023): the sign of an interpolated momentum, so every step has size lr."""
+
+    code = C.LION
+    state_names = {"momentum": 0}
+    learning_rate = param.Number(1e-4, bounds=(0.0, 100.0), inclusive_bounds=(False, True),
+                                 softbounds=(1e-5, 1.0), step=1e-5,
+                                 doc="Step size eta: each coordinate moves by exactly eta (3-10x below Adam's).")
+    beta1 = param.Number(0.9, bounds=(0.0, 1.0), inclusive_bounds=(True, False), step=0.001,
+                         doc="Interpolation between momentum and gradient that sets the step's sign.")
+    beta2 = param.Number(0.99, bounds=(0.0, 1.0), inclusive_bounds=(True, False), step=0.001,
+                         doc="Decay of the momentum that is carried to the next step.")
+    weight_decay = param.Number(0.0, bounds=(0.0, 10.0), softbounds=(0.0, 1.0), step=0.001,
+                                doc="Decoupled weight decay wd (w -= lr * wd * w).")
+
+
 REGISTRY = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
-            "rmsprop": RMSprop, "adam": Adam}
+            "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "lion": Lion}
 
 
 def names():

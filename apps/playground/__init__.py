@@ -1,0 +1,1 @@
+"""The Playground page: the page (page.py) and its Bokeh views (views.py)."""
