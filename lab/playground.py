@@ -34,6 +34,14 @@ def parse_hidden(text):
     return sizes
 
 
+# the settings by section; changing a data or network setting rebuilds the run (new data or a new network),
+# training settings (and the optimizer's, schedule's and regularizers' own) apply while it trains
+DATA_SETTINGS = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features")
+NETWORK_SETTINGS = ("hidden", "activation", "output", "loss", "init", "seed", "dtype", "backend")
+TRAINING_SETTINGS = ("optimizer_name", "schedule_name", "batch_size", "steps_per_frame", "max_epochs")
+REBUILD_SETTINGS = DATA_SETTINGS + NETWORK_SETTINGS
+
+
 class PlaygroundConfig(param.Parameterized):
     # data
     dataset = param.Selector(default="circle", objects=datasets.names(), doc="Data set to learn.")
@@ -115,9 +123,7 @@ class PlaygroundConfig(param.Parameterized):
                    backend=self.backend, init=self.init, features=features)
 
     # ----- serialisation ---------------------------------------------------------------------------
-    _TOP = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features", "hidden", "activation",
-            "output", "loss", "init", "seed", "dtype", "backend", "optimizer_name", "schedule_name",
-            "batch_size", "steps_per_frame", "max_epochs")
+    _TOP = DATA_SETTINGS + NETWORK_SETTINGS + TRAINING_SETTINGS
 
     @staticmethod
     def _settings(obj):

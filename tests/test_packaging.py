@@ -62,6 +62,30 @@ def test_every_kernel_is_mirrored_on_cuda():
         assert re.search(rf"\b{name}\b", source), f"kernels.cuda does not define {name}"
 
 
+def test_cpu_and_cuda_mirror_each_other_file_for_file():
+    import importlib
+
+    cpu_files = {p.name for p in (ROOT / "kernels" / "cpu").glob("*.py")}
+    cuda_files = {p.name for p in (ROOT / "kernels" / "cuda").glob("*.py")}
+    assert cpu_files == cuda_files
+    for name in sorted(cpu_files - {"__init__.py"}):
+        cpu_mod = importlib.import_module(f"kernels.cpu.{name[:-3]}")
+        public = {k for k in vars(cpu_mod) if not k.startswith("_") and callable(getattr(cpu_mod, k))
+                  and getattr(getattr(cpu_mod, k), "__module__", "") == cpu_mod.__name__}
+        cuda_source = (ROOT / "kernels" / "cuda" / name).read_text()
+        shared = {k for k in public if re.search(rf"\b{k}\b", cuda_source)}
+        assert shared, f"kernels/cuda/{name} shares no name with kernels/cpu/{name}"
+
+
+def test_per_element_math_is_written_only_in_ops():
+    """No activation, loss or optimizer formula outside kernels/ops.py: the kernels call ops for them."""
+    for folder in ("cpu", "cuda"):
+        for path in (ROOT / "kernels" / folder).glob("*.py"):
+            source = path.read_text()
+            for formula in ("math.tanh", "math.erf", "log1p", "math.sqrt", "1.0 - y * y", "LEAKY_SLOPE"):
+                assert formula not in source, f"{path.name} computes {formula} itself; use kernels.ops"
+
+
 def test_ruff_is_clean():
     import subprocess
     import sys

@@ -20,15 +20,12 @@ from apps.sessions import SessionPage
 from apps.widgets import Messages, param_widgets
 from lab import datasets, optimizers
 from lab.live import LiveTraining, compare_config
-from lab.playground import MAX_DIAGRAM_LAYERS, PlaygroundConfig, parse_hidden
+from lab.playground import MAX_DIAGRAM_LAYERS, REBUILD_SETTINGS, PlaygroundConfig, parse_hidden
 
 SLOW_VIEWS = {"status": 0.25, "curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # s between redraws
 MIN_FRAME_S = 0.045  # at most ~22 frames per second
 IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it (bounds the lag)
 FRAME_MS = 15  # how often the document checks for a new frame (cheap when there is none)
-# changing these rebuilds the run (new data or a new network); the rest apply while training
-REBUILD = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features", "hidden", "activation",
-           "output", "loss", "init", "seed", "dtype", "backend")
 
 
 class Playground(SessionPage):
@@ -101,7 +98,7 @@ class Playground(SessionPage):
         self.clear_points.on_click(g(self.on_clear_points))
         self.add_layer.on_click(g(lambda e: self.change_layers(+1)))
         self.remove_layer.on_click(g(lambda e: self.change_layers(-1)))
-        self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD))
+        self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD_SETTINGS))
         self.config.param.watch(g(self.on_live_setting), ["optimizer_name", "schedule_name"])
         self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_frame", "max_epochs"])
         for obj in [*self.config.optimizers.values(), *self.config.schedules.values(),

@@ -20,7 +20,7 @@ def output_delta(loss_code, out_code, A, Zout, o0, k, T, idx, start, n, dZ, want
     """Sum over the n samples of the per-sample loss; writes dZ (gradient of the *mean* loss).
 
     T: (n_total, k) targets, row idx[start+s] belongs to column s. Per-sample losses:
-    BCE (1/k) sum_j [max(z,0) - z t + log1p(exp(-|z|))];  CE -sum_j t_j (z_j - logsumexp z);
+    BCE (1/k) sum_j -[t log y + (1 - t) log(1 - y)];  CE -sum_j t_j (z_j - logsumexp z);
     hinge (1/k) sum_j max(0, 1 - t y);  MSE (1/k) sum_j (y - t)^2.
     """
     if loss_code == C.BCE and A.itemsize == 4:
