@@ -29,11 +29,13 @@ class LandscapeConfig(Settings):
                                    doc="How random directions are scaled: per filter (Li et al.), per layer, or not.")
     bias = param.Selector(default="zero", objects=list(BIAS_MODES),
                           doc="Bias entries of random directions: zero, or normalised like the weights.")
-    span = param.Number(1.0, bounds=(0.1, 3.0), step=0.1, doc="The surface covers -a..a along both directions.")
+    span = param.Number(1.0, bounds=(0.1, 3.0), step=0.1, label="Range a",
+                        doc="The surface covers -a..a along both directions.")
     resolution = param.Integer(41, bounds=(21, 101), step=10, doc="Grid points per side.")
     direction_seed = param.Integer(0, bounds=(0, 10**6), doc="Seed of the random directions.")
-    every = param.Integer(5, bounds=(0, 50), doc="Recompute the surface every N epochs while training (0: on demand).")
-    checkpoints = param.Selector(default="all", objects=list(CHECKPOINT_WINDOWS),
+    every = param.Integer(5, bounds=(0, 50), label="Recompute every N epochs",
+                          doc="Recompute the surface every N epochs while training (0: on demand).")
+    checkpoints = param.Selector(default="all", objects=list(CHECKPOINT_WINDOWS), label="Checkpoints for PCA",
                                  doc="Which saved epochs the PCA directions and the drawn path use.")
     log_scale = param.Boolean(True, doc="Colour the loss on a log scale.")
 

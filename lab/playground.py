@@ -14,7 +14,7 @@ from lab.data import datasets
 from lab.engine import optimizers, schedules
 from lab.engine.model import ACTIVATIONS, FEATURES, INITS, MLP, OUTPUTS
 from lab.engine.regularizers import Regularization
-from lab.settings import coerce
+from lab.settings import coerce, parse_json
 
 LOSS_CHOICES = ["auto", "bce", "cross_entropy", "hinge", "mse"]
 MAX_DIAGRAM_LAYERS, MAX_DIAGRAM_UNITS = 8, 64
@@ -159,13 +159,7 @@ class PlaygroundConfig(param.Parameterized):
         return json.dumps(self.to_dict(), indent=2)
 
     def from_json(self, text):
-        try:
-            settings = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"not a valid settings file: {err}") from None
-        if not isinstance(settings, dict):
-            raise ValueError("a settings file must hold a JSON object")
-        self.apply(settings)
+        self.apply(parse_json(text))
 
     def to_query(self):
         """Flat {name: string} for a URL: top-level names, then opt.*, sched.*, reg.* for nested ones."""

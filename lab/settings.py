@@ -28,6 +28,17 @@ def coerce(p, raw, key):
         raise ValueError(f"URL setting {key}={raw!r} is not a valid value") from None
 
 
+def parse_json(text):
+    """A settings file's dict, or a ValueError that says what is wrong with the file."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not a valid settings file: {err}") from None
+    if not isinstance(settings, dict):
+        raise ValueError("a settings file must hold a JSON object")
+    return settings
+
+
 def query_value(value):
     return ",".join(map(str, value)) if isinstance(value, list) else str(value)
 
@@ -69,10 +80,4 @@ class Settings(param.Parameterized):
         return json.dumps(self.to_dict(), indent=2)
 
     def from_json(self, text):
-        try:
-            settings = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ValueError(f"not a valid settings file: {err}") from None
-        if not isinstance(settings, dict):
-            raise ValueError("a settings file must hold a JSON object")
-        self.apply(settings)
+        self.apply(parse_json(text))
