@@ -334,24 +334,8 @@ class RacePage(SessionPage):
                 div.text = text
 
     def render_arrows(self, frame, two_d):
-        data = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
-        if two_d:
-            (x0, x1), _ = self.race.surface.window
-            scale = 0.15 * (x1 - x0)
-            for e in frame:
-                if "gradient" not in e or "velocity" not in e["arrays"]:
-                    continue
-                head = e["path"][-1]
-                for vec, color, kind in ((-e["gradient"], "#ffffff", "negative gradient"),
-                                         (e["velocity"], "#ff7f0e", "velocity (step)")):
-                    norm = np.linalg.norm(vec)
-                    if norm > 0:
-                        tip = head + vec / norm * scale
-                        for key, value in zip(("x0", "y0", "x1", "y1"), (*head, *tip)):
-                            data[key].append(value)
-                        data["color"].append(color)
-                        data["kind"].append(kind)
-        self.arrows.data = data
+        empty = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
+        self.arrows.data = race.arrows(frame, self.race.surface.window) if two_d else empty
 
     def view(self):
         controls = pn.Row(self.play, self.step, self.reset, self.speed, pn.pane.Bokeh(self.counter))

@@ -58,3 +58,18 @@ def test_parabola_preset_reproduces_the_hand_computation():
     r, _ = race.preset("GD on u^2 + u + 1")
     r.advance(3)
     np.testing.assert_allclose(r.frame()[0]["path"][:, 0], [20.0, 7.7, 2.78, 0.812])
+
+
+def test_arrows_have_a_fixed_length_and_point_downhill():
+    r = race.Race(surfaces.get("rosenbrock"), start=(-1.5, 2.0),
+                  racers=[("momentum", {"learning_rate": 1e-3, "momentum": 0.9}), ("sgd", {})])
+    r.advance(5)
+    frame = r.frame()
+    a = race.arrows(frame, r.surface.window)
+    assert len(a["x0"]) == 2  # momentum keeps a velocity: gradient and step; SGD has none
+    lengths = np.hypot(np.subtract(a["x1"], a["x0"]), np.subtract(a["y1"], a["y0"]))
+    width = r.surface.window[0][1] - r.surface.window[0][0]
+    np.testing.assert_allclose(lengths, 0.15 * width)
+    head = frame[0]["path"][-1]
+    downhill = np.array([a["x1"][0] - head[0], a["y1"][0] - head[1]])
+    assert downhill @ frame[0]["gradient"] < 0

@@ -25,6 +25,7 @@ from lab.playground import MAX_DIAGRAM_LAYERS, REBUILD_SETTINGS, PlaygroundConfi
 SLOW_VIEWS = {"status": 0.25, "curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # s between redraws
 MIN_FRAME_S = 0.045  # at most ~22 frames per second
 IN_FLIGHT = 3  # frames sent but not yet drawn by the browser before we wait for it (bounds the lag)
+LAYOUT_WAIT_S = 5.0  # longest wait for the browser to confirm a rebuilt layout before data goes out anyway
 FRAME_MS = 15  # how often the document checks for a new frame (cheap when there is none)
 
 
@@ -64,6 +65,10 @@ class Playground(SessionPage):
                                                    code="ack.data = {frame: [cb_obj.data.frame[0]]}"))
         self.status.tags = [self.counter, self.ack]
         self.last_render = 0.0
+        # after a rebuild, new views get data only once the browser has their layout (see tick)
+        self.layout_pending = False
+        self.layout_frame = 0
+        self.layout_sent_at = 0.0
         self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
         self.discrete = pn.widgets.Checkbox(name="Discretize output", value=False)
@@ -83,6 +88,7 @@ class Playground(SessionPage):
         self._wire()
         self.ready = False  # the URL is written only once the page is connected (pn.state.onload):
         self.rebuild()      # touching pn.state.location in a session that never connects breaks
+        self.layout_pending = False  # the first layout goes out with the whole document
         pn.state.onload(self.on_loaded)  # stylesheet URLs for other sessions (they fall back to a CDN)
         self.start_ticking(self.tick, FRAME_MS)
 
@@ -198,7 +204,8 @@ class Playground(SessionPage):
             pn.Row(pn.pane.Bokeh(self.weights.heat), pn.pane.Bokeh(self.weights.hist),
                    pn.pane.Bokeh(self.weights.grad_fig)),
         ]
-        self.rendered = -1  # the next tick fills the views
+        self.rendered = -1  # filled once the browser has the new layout (see tick)
+        self.layout_pending = True
 
     # ----- callbacks -------------------------------------------------------------------------------
     def on_play(self, event):
@@ -342,8 +349,21 @@ class Playground(SessionPage):
     def tick(self):
         """Periodic callback on the document: render the newest frame of each run."""
         try:
+            acked = int(self.ack.data["frame"][0])
+            if self.layout_pending:
+                # Views were rebuilt. Data sent to them before the browser has their layout is dropped
+                # ("reference ... isn't known") and they stay empty. This tick runs after the layout
+                # change went out; a frame number sent now comes back only once the browser has applied
+                # everything before it. A client that never echoes gets the data after LAYOUT_WAIT_S.
+                self.layout_pending = False
+                self.frames += 1
+                self.counter.data = {"frame": [self.frames]}
+                self.layout_frame, self.layout_sent_at = self.frames, time.monotonic()
+                return
+            if acked < self.layout_frame and time.monotonic() - self.layout_sent_at < LAYOUT_WAIT_S:
+                return
             since = time.monotonic() - self.last_render
-            unacknowledged = self.frames - int(self.ack.data["frame"][0])
+            unacknowledged = self.frames - acked
             behind = since < MIN_FRAME_S or (unacknowledged > IN_FLIGHT and since < 1.0)
             if self.live is not None and not behind:
                 if self.live.frames_made != self.rendered:

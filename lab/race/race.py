@@ -124,6 +124,28 @@ class Race:
         return out
 
 
+def arrows(frame, window, fraction=0.15):
+    """Segments of fixed length (fraction of the window's width) from each racer's head along its negative
+    gradient and its last step, for racers that keep a velocity: {x0, y0, x1, y1, color, kind}."""
+    (x0, x1), _ = window
+    scale = fraction * (x1 - x0)
+    out = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
+    for e in frame:
+        if "gradient" not in e or "velocity" not in e["arrays"]:
+            continue
+        head = e["path"][-1]
+        for vec, color, kind in ((-e["gradient"], "#ffffff", "negative gradient"),
+                                 (e["velocity"], "#ff7f0e", "velocity (step)")):
+            norm = np.linalg.norm(vec)
+            if norm > 0:
+                tip = head + vec / norm * scale
+                for key, value in zip(("x0", "y0", "x1", "y1"), (*head, *tip)):
+                    out[key].append(float(value))
+                out["color"].append(color)
+                out["kind"].append(kind)
+    return out
+
+
 def convergence_rate(eigenvalues, learning_rates, momenta):
     """Worst-case linear rate of heavy-ball momentum on a quadratic: rate[i, j] for momenta[i] and
     learning_rates[j] is max over eigenvalues of the spectral radius of [[1 + mu - lr l, -mu], [1, 0]].
