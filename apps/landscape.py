@@ -15,13 +15,13 @@ from bokeh.models import ColorBar, ColumnDataSource, Div, LinearColorMapper, Ran
 from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
 
-from apps.sessions import SessionPage
+from apps.pacing import FrameClock, LivePage, Transport
+from apps.urlstate import UrlState
 from apps.widgets import Messages, param_widgets
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
 
-TICK_MS = 100
 PRESETS = {
     "XOR, tanh 8-8, SGD": dict(dataset="xor", hidden="8, 8", activation="tanh", optimizer_name="sgd",
                                opt={"learning_rate": 0.1}),
@@ -34,7 +34,9 @@ PRESETS = {
 }
 
 
-class LandscapePage(SessionPage):
+class LandscapePage(LivePage):
+    PERIOD_MS = 100
+
     def __init__(self, query):
         self.messages = Messages()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
@@ -43,8 +45,7 @@ class LandscapePage(SessionPage):
         self.live = None
         self.compared = None
         self.preset = pn.widgets.Select(name="Run", options=list(PRESETS), width=230)
-        self.play = pn.widgets.Toggle(name="▶ Train", button_type="primary", width=100)
-        self.reset = pn.widgets.Button(name="Reset", width=70)
+        self.transport = Transport(play_label="▶ Train", step_label="Step (1 epoch)")
         self.compare = pn.widgets.Select(name="Compare with (same init)", options=["none"] + optimizers.names(),
                                          value="none", width=180)
         self.settings = landscape.LandscapeConfig()
@@ -56,11 +57,15 @@ class LandscapePage(SessionPage):
         pn.state.onload(self.on_loaded)
         self.compute = pn.widgets.Button(name="Compute now", width=110)
         self.info = Div(text="", name="landscape_info", width=760, height=40)
+        self.clock = FrameClock(max_fps=10)
+        self.clock.attach(self.info)
+        self.url = UrlState("landscape")
+        self.url.attach(self.info)
         self.build_figures()
         self._wire()
         config = self.config_from(query)
         self.start(config)
-        self.start_ticking(self.tick, TICK_MS)
+        self.start_live(self.messages, self.transport, self.clock)
 
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
@@ -87,7 +92,7 @@ class LandscapePage(SessionPage):
 
     def start(self, config):
         self.stop_runs()
-        self.play.value = False
+        self.transport.halt()
         self.live = LiveTraining(config)
         self.compared = None
         if self.compare.value != "none":
@@ -96,6 +101,7 @@ class LandscapePage(SessionPage):
         self.data = landscape.subsample(self.live.X_train, self.live.split.y_train)
         self.last_epoch = -1
         self.requested_epoch = 0  # a new run: auto-recompute counts from its epoch 0, not the old run's
+        self.sync_url()
         self.loss_curve.data = dict(epoch=[], loss=[])
         self.request()
 
@@ -106,8 +112,6 @@ class LandscapePage(SessionPage):
     # ----- controls ----------------------------------------------------------------------------------
     def _wire(self):
         g = self.messages.guard
-        self.play.param.watch(g(self.on_play), "value")
-        self.reset.on_click(g(lambda e: self.start(self.live.config)))
         self.preset.param.watch(g(lambda e: e.new in PRESETS and self.start(self.preset_config(e.new))), "value")
         self.compare.param.watch(g(lambda e: self.start(self.live.config)), "value")
         self.compute.on_click(g(lambda e: self.request()))
@@ -121,14 +125,20 @@ class LandscapePage(SessionPage):
         self.sync_url()
 
     def sync_url(self):
-        """The surface settings into the URL (the run's own settings stay as the link gave them)."""
-        if self.ready and pn.state.location is not None:
-            pn.state.location.update_query(**self.settings.to_query())
+        """The run's settings (as a playground link gives them) and the surface settings into the URL."""
+        if self.ready:
+            self.url.write({**self.live.config.to_query(), **self.settings.to_query()})
 
-    def on_play(self, event):
-        self.play.name = "❚❚ Pause" if event.new else "▶ Train"
+    def on_reset(self):
+        self.start(self.live.config)
+
+    def on_step(self):
+        self.transport.halt()
         for run in self.runs():
-            run.play() if event.new else run.pause()
+            run.step_epoch()
+
+    def finished(self):
+        return not self.live.running
 
     # ----- surfaces ------------------------------------------------------------------------------------
     def request(self):
@@ -156,28 +166,26 @@ class LandscapePage(SessionPage):
             return result
         self.pending = self.executor.submit(work)
 
-    def tick(self):
-        try:
-            frame = self.live.take()
-            epochs = self.loss_curve.data["epoch"]
-            if frame["step"] and (not epochs or epochs[-1] != frame["epoch"]):
-                self.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
-            if self.compared is not None:
-                self.compared.take()
-            if self.pending is not None and self.pending.done():
-                future, self.pending = self.pending, None
-                self.draw(future.result())
-            every = self.settings.every
-            if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
-                self.request()
-            if self.live.message:
-                self.messages.show(self.live.message, "info")
-            if self.play.value and not self.live.running:
-                self.play.value = False
-        except ValueError as err:
-            self.messages.show(str(err), "danger")
-        except Exception as err:  # the page stays usable
-            self.messages.show(f"Landscape error ({type(err).__name__}: {err})", "danger")
+    def frame(self):
+        """Loss curve, a finished surface, and the next surface when N epochs have passed."""
+        frame = self.live.take()
+        epochs = self.loss_curve.data["epoch"]
+        sent = False
+        if frame["step"] and (not epochs or epochs[-1] != frame["epoch"]):
+            self.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
+            sent = True
+        if self.compared is not None:
+            self.compared.take()
+        if self.pending is not None and self.pending.done():
+            future, self.pending = self.pending, None
+            self.draw(future.result())
+            sent = True
+        every = self.settings.every
+        if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
+            self.request()
+        if self.live.message:
+            self.messages.show(self.live.message, "info")
+        return sent
 
     # ----- drawing ----------------------------------------------------------------------------------
     def build_figures(self):
@@ -247,7 +255,8 @@ class LandscapePage(SessionPage):
 
     def view(self):
         controls = pn.Column(
-            pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.play, self.reset), self.compare,
+            pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.transport.play, self.transport.step),
+            self.transport.reset, self.compare,
             pn.pane.Markdown("**Surface**"), *param_widgets(self.settings), self.compute, width=300)
         return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info),
                                           pn.Row(self.surface_figure, self.side), sizing_mode="stretch_width"),

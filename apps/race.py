@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import panel as pn
+import param
 from bokeh.events import Tap
 from bokeh.models import (
     ColorBar,
@@ -22,11 +23,13 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from apps.sessions import SessionPage
+from apps.pacing import FrameClock, LivePage, Transport
+from apps.urlstate import UrlState
 from apps.widgets import Messages, empty_source, param_widgets
 from lab import optimizers, race, schedules, surfaces
+from lab.race.config import NO_PRESET, RaceConfig
 
-TICK_MS = 40
+DEFAULT_PRESET = "race on Rosenbrock"
 # A Div whose text changes makes Bokeh lay out the whole page again (~30 ms in the browser), so while
 # playing the step counter and the effective-step table are redrawn at most this often (seconds)
 TEXT_PERIOD_S = 0.25
@@ -34,53 +37,79 @@ MAP_RATES = np.logspace(-4, 0.5, 90)
 MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
 
 
-class RacePage(SessionPage):
+class RacePage(LivePage):
+    PERIOD_MS = 40
+
     def __init__(self, query):
         self.messages = Messages()
-        preset_name = query.get("preset")
-        preset_name = preset_name if preset_name in race.PRESETS else "race on Rosenbrock"
-        self.race, note = race.preset(preset_name)
+        self.config = RaceConfig()
+        note = ""
+        query = {k: v for k, v in query.items() if k != "page"}
+        try:
+            note = self.config.load_preset(query.get("preset", DEFAULT_PRESET)
+                                           if query.get("preset", DEFAULT_PRESET) in race.PRESETS else DEFAULT_PRESET)
+            self.config.from_query({k: v for k, v in query.items() if k != "preset"})
+        except ValueError as err:
+            self.messages.show(f"The link's settings could not all be used: {err}", "warning")
+        try:
+            self.race = self.config.make_race()
+        except ValueError as err:  # e.g. a link with a broken formula: say so, show the default race
+            self.messages.show(f"{err}", "danger")
+            note = self.config.load_preset(DEFAULT_PRESET)
+            self.race = self.config.make_race()
         self.note = pn.pane.Markdown(note, sizing_mode="stretch_width")
-        self.loading_preset = False
-        self.speed = pn.widgets.IntSlider(name="Steps per frame", start=1, end=50, value=3, width=200)
-        self.play = pn.widgets.Toggle(name="▶ Play", button_type="primary", width=100)
-        self.step = pn.widgets.Button(name="Step", width=70)
-        self.reset = pn.widgets.Button(name="Reset", width=70)
-        self.surface_choice = pn.widgets.Select(name="Surface", options=surfaces.names(),
-                                                value=self.race.surface.name, width=170)
-        self.preset_choice = pn.widgets.Select(name="Preset", options=list(race.PRESETS), value=preset_name,
-                                               width=260)
-        self.condition = pn.widgets.FloatSlider(name="Condition number", start=1, end=200, value=10, width=180)
-        self.angle = pn.widgets.FloatSlider(name="Rotation (degrees)", start=0, end=90, value=30, width=180)
-        self.formula = pn.widgets.TextInput(name="Your own f(x, y)", placeholder="e.g. x**2 + 10*y**2",
-                                            width=320)
+        self.loading = False
+        self.transport = Transport()
         self.use_formula = pn.widgets.Button(name="Use formula", width=110)
-        self.log_scale = pn.widgets.Checkbox(name="Log colour scale", value=True)
         self.add_choice = pn.widgets.Select(name="Add racer", options=optimizers.names(), value="nesterov", width=140)
         self.add_button = pn.widgets.Button(name="Add", width=60)
         self.racer_box = pn.Column(sizing_mode="stretch_width")
         self.figures = pn.Column(sizing_mode="stretch_width")
         self.counter = Div(text="0", name="race_step", width=80, height=20)
+        self.clock = FrameClock(max_fps=25)
+        self.clock.attach(self.counter)
+        self.url = UrlState("race")
+        self.url.attach(self.counter)
         self.texts_drawn = 0.0
         self._wire()
         self.ready = False
-        pn.state.onload(lambda: setattr(self, "ready", True))
+        pn.state.onload(self.on_loaded)
         self.load_race(self.race, note)
-        self.start_ticking(self.tick, TICK_MS)
+        self.start_live(self.messages, self.transport, self.clock)
 
     # ----- wiring ----------------------------------------------------------------------------------
     def _wire(self):
         g = self.messages.guard
-        self.play.param.watch(g(self.on_play), "value")
-        self.step.on_click(g(lambda e: self.advance(1)))
-        self.reset.on_click(g(lambda e: (self.race.restart(), self.render())))
-        self.surface_choice.param.watch(g(self.on_surface), "value")
-        self.preset_choice.param.watch(g(self.on_preset), "value")
-        self.condition.param.watch(g(self.on_surface), "value_throttled")
-        self.angle.param.watch(g(self.on_surface), "value_throttled")
+        self.transport.play.param.watch(g(lambda e: e.new or self.render()), "value")  # texts catch up
+        self.config.param.watch(g(self.on_surface), ["surface", "condition", "angle"])
+        self.config.param.watch(g(self.on_preset), "preset")
+        self.config.param.watch(g(lambda e: self.build_figures()), "log_scale")
+        self.config.param.watch(g(lambda e: self.sync_url()), "speed")
         self.use_formula.on_click(g(self.on_formula))
-        self.log_scale.param.watch(g(lambda e: self.build_figures()), "value")
         self.add_button.on_click(g(self.on_add))
+
+    def on_step(self):
+        self.advance(1)
+
+    def on_reset(self):
+        self.race.restart()
+        self.render()
+
+    def frame(self):
+        if not self.transport.playing:
+            return False
+        self.advance(self.config.speed)
+        return True
+
+    def on_loaded(self):
+        self.ready = True
+        self.sync_url()
+
+    def sync_url(self):
+        """The whole race into the URL (replacing the query, so removed racers leave no keys behind)."""
+        self.config.capture(self.race)
+        if self.ready:
+            self.url.write(self.config.to_query())
 
     # ----- racers ----------------------------------------------------------------------------------
     def racer_card(self, index):
@@ -92,20 +121,25 @@ class RacePage(SessionPage):
             if r in self.race.racers:  # a card of a race that was replaced does nothing
                 self.race.restart(self.race.racers.index(r), catch_up=True)
                 self.render()
+                self.sync_url()
 
         watched = [p for p in opt.param if p not in ("name", "schedule")]
         opt.param.watch(g(restart), watched)
-        schedule = pn.widgets.Select(name="Schedule", options=schedules.names(),
-                                     value="constant", width=140)
+        current = schedules.name_of(opt.schedule)
+        schedule = pn.widgets.Select(name="Schedule", options=schedules.names(), value=current, width=140)
         sched_box = pn.Column()
 
-        def on_schedule(event):
-            opt.schedule = None if event.new == "constant" else schedules.get(event.new)
+        def show_schedule():
             sched_box.objects = param_widgets(opt.schedule, exclude=("learning_rate",)) if opt.schedule else []
             if opt.schedule:
                 opt.schedule.param.watch(g(restart), [p for p in opt.schedule.param if p != "name"])
+
+        def on_schedule(event):
+            opt.schedule = None if event.new == "constant" else schedules.get(event.new)
+            show_schedule()
             restart()
 
+        show_schedule()
         schedule.param.watch(g(on_schedule), "value")
         remove = pn.widgets.Button(name="Remove", width=80, button_type="light")
         remove.on_click(g(lambda e: r in self.race.racers and self.on_remove(self.race.racers.index(r))))
@@ -121,6 +155,7 @@ class RacePage(SessionPage):
         self.race.restart(len(self.race.racers) - 1, catch_up=True)
         self.rebuild_racers()
         self.build_figures()
+        self.sync_url()
 
     def on_remove(self, index):
         if len(self.race.racers) == 1:
@@ -128,6 +163,7 @@ class RacePage(SessionPage):
         self.race.remove(index)
         self.rebuild_racers()
         self.build_figures()
+        self.sync_url()
 
     # ----- surfaces and presets ----------------------------------------------------------------------
     def load_race(self, new_race, note=""):
@@ -136,38 +172,37 @@ class RacePage(SessionPage):
         self.rebuild_racers()
         self.build_figures()
 
-    def _swap_surface(self, surface, start=None):
+    def _swap_surface(self, surface):
         racers = [(r.name, {k: v for k, v in r.optimizer.param.values().items() if k not in ("name", "schedule")})
                   for r in self.race.racers]
-        self.load_race(race.Race(surface, start=start, racers=racers))
+        self.load_race(race.Race(surface, racers=racers))
+        self.sync_url()
 
     def on_surface(self, event):
-        if self.loading_preset:
+        if self.loading:
             return
-        name = self.surface_choice.value
-        settings = {"condition": self.condition.value, "angle": self.angle.value} if name == "quadratic" else {}
-        self._swap_surface(surfaces.get(name, **settings))
+        with param.parameterized.discard_events(self.config):
+            self.config.formula = ""
+            self.config.preset = NO_PRESET  # the surface no longer is the preset's
+        self._swap_surface(self.config.make_surface())
 
     def on_formula(self, event):
-        surface = surfaces.parse(self.formula.value)
-        self.messages.show(f"Using f(x, y) = {self.formula.value}; its exact gradient is "
+        text = self.config.formula
+        surface = surfaces.parse(text)
+        self.messages.show(f"Using f(x, y) = {text}; its exact gradient is "
                            f"({surface.gradient_source[0]}, {surface.gradient_source[1]}).", "success")
         self._swap_surface(surface)
 
     def on_preset(self, event):
-        if event.new in race.PRESETS:
-            new_race, note = race.preset(event.new)
-            self.load_race(new_race, note)
-            self.loading_preset = True  # the surface menu follows the preset without rebuilding the race
-            try:
-                surface = new_race.surface
-                self.surface_choice.value = surface.name
-                if isinstance(surface, surfaces.Quadratic):
-                    self.condition.value, self.angle.value = surface.condition, surface.angle
-            finally:
-                self.loading_preset = False
-            if self.ready and pn.state.location is not None:  # see Playground.on_loaded
-                pn.state.location.update_query(page="race", preset=event.new)
+        if event.new not in race.PRESETS:
+            return
+        self.loading = True  # the surface menu follows the preset without rebuilding the race twice
+        try:
+            note = self.config.load_preset(event.new)
+        finally:
+            self.loading = False
+        self.load_race(self.config.make_race(), note)
+        self.sync_url()
 
     # ----- figures ---------------------------------------------------------------------------------
     def build_figures(self):
@@ -208,9 +243,9 @@ class RacePage(SessionPage):
         xs, ys, values = s.grid(160)
         finite = values[np.isfinite(values)]
         low = float(finite.min()) if finite.size else 0.0
-        positive = values - low + 1e-3 if self.log_scale.value else values
+        positive = values - low + 1e-3 if self.config.log_scale else values
         mapper = (LogColorMapper(palette="Viridis256", low=float(np.nanmin(positive)), high=float(np.nanmax(positive)))
-                  if self.log_scale.value else LinearColorMapper(palette="Viridis256"))
+                  if self.config.log_scale else LinearColorMapper(palette="Viridis256"))
         (x0, x1), (y0, y1) = s.window
         p = figure(title=f"{s.name}: click to move the start point", width=560, height=520, name="race_surface",
                    x_range=Range1d(x0, x1), y_range=Range1d(y0, y1), toolbar_location="above",
@@ -265,6 +300,7 @@ class RacePage(SessionPage):
         point = (event.x, event.y) if self.race.surface.dim == 2 else (event.x,)
         self.race.set_start(point)
         self.render()
+        self.sync_url()
 
     def on_drag(self, data):
         for i, lr, mu in zip(data["index"], data["lr"], data["mu"]):
@@ -275,18 +311,9 @@ class RacePage(SessionPage):
             if hasattr(opt, "momentum") and abs(opt.momentum - mu) > 1e-9:
                 opt.momentum = float(np.clip(mu, 0.0, 0.99))
 
-    def on_play(self, event):
-        self.play.name = "❚❚ Pause" if event.new else "▶ Play"
-        if not event.new:
-            self.render()  # the texts, throttled while playing, catch up
-
     def advance(self, k):
         self.race.advance(k)
         self.render()
-
-    def tick(self):
-        if self.play.value:
-            self.messages.guard(self.advance)(self.speed.value)
 
     # ----- rendering ---------------------------------------------------------------------------------
     def render(self):
@@ -319,7 +346,7 @@ class RacePage(SessionPage):
                                         mu=[getattr(r.optimizer, "momentum", 0.0) for r in racers],
                                         color=[r.color for r in racers])
         now = time.monotonic()
-        if self.play.value and now - self.texts_drawn < TEXT_PERIOD_S:
+        if self.transport.playing and now - self.texts_drawn < TEXT_PERIOD_S:
             return
         self.texts_drawn = now
         rows = []
@@ -338,9 +365,12 @@ class RacePage(SessionPage):
         self.arrows.data = race.arrows(frame, self.race.surface.window) if two_d else empty
 
     def view(self):
-        controls = pn.Row(self.play, self.step, self.reset, self.speed, pn.pane.Bokeh(self.counter))
-        surface_box = pn.Card(self.preset_choice, self.surface_choice, self.condition, self.angle, self.formula,
-                              self.use_formula, self.log_scale, title="Surface", sizing_mode="stretch_width")
+        t = self.transport
+        controls = pn.Row(t.play, t.step, t.reset, *param_widgets(self.config, names=["speed"]),
+                          pn.pane.Bokeh(self.counter))
+        surface_box = pn.Card(*param_widgets(self.config, names=["preset", "surface", "condition", "angle", "formula"]),
+                              self.use_formula, *param_widgets(self.config, names=["log_scale"]), title="Surface",
+                              sizing_mode="stretch_width")
         racers = pn.Card(pn.Row(self.add_choice, self.add_button), self.racer_box, title="Racers",
                          sizing_mode="stretch_width")
         return pn.Row(pn.Column(surface_box, racers, width=340),

@@ -73,3 +73,51 @@ def test_arrows_have_a_fixed_length_and_point_downhill():
     head = frame[0]["path"][-1]
     downhill = np.array([a["x1"][0] - head[0], a["y1"][0] - head[1]])
     assert downhill @ frame[0]["gradient"] < 0
+
+
+def test_race_config_round_trips_through_url_and_json():
+    from lab.race.config import RaceConfig
+
+    cfg = RaceConfig()
+    cfg.load_preset("momentum vs RMSprop on a narrow valley")
+    built = cfg.make_race()
+    built.racers[0].optimizer.momentum = 0.5
+    built.racers[1].optimizer.schedule = __import__("lab").schedules.get("step", gamma=0.5, every=7)
+    built.set_start((0.5, -1.0))
+    cfg.capture(built)
+    query = cfg.to_query()
+    assert query["racers"] == "momentum,rmsprop" and query["r0.momentum"] == "0.5"
+    assert query["r1.schedule"] == "step" and query["r1.sched.every"] == "7"
+    again = RaceConfig()
+    again.from_query(query)
+    assert again.to_dict() == cfg.to_dict()
+    third = RaceConfig()
+    third.from_json(cfg.to_json())
+    assert third.to_dict() == cfg.to_dict()
+    rebuilt = again.make_race()
+    assert isinstance(rebuilt.surface, surfaces.Quadratic) and rebuilt.surface.condition == 50.0
+    np.testing.assert_array_equal(rebuilt.start, [0.5, -1.0])
+    assert rebuilt.racers[0].optimizer.momentum == 0.5
+    assert rebuilt.racers[1].optimizer.schedule.every == 7
+    rebuilt.advance(30)
+    built.restart()
+    built.advance(30)
+    np.testing.assert_array_equal(rebuilt.racers[1].path, built.racers[1].path)
+
+
+@pytest.mark.parametrize("query,message", [
+    ({"surface": "nowhere"}, "surface"),
+    ({"speed": "1000"}, "speed"),
+    ({"colour": "red"}, "unknown setting"),
+    ({"racers": "sgd,warp"}, "unknown optimizer"),
+    ({"racers": "momentum", "r0.momentum": "1.5"}, "momentum"),
+    ({"racers": "sgd", "r0.beta9": "1"}, "no setting"),
+    ({"racers": "sgd", "r3.learning_rate": "0.1"}, "only 1 racers"),
+    ({"racers": "sgd", "r0.schedule": "sometimes"}, "unknown schedule"),
+    ({"start": "a,b"}, "not a valid value"),
+])
+def test_race_config_rejects_bad_urls_with_value_errors(query, message):
+    from lab.race.config import RaceConfig
+
+    with pytest.raises(ValueError, match=message):
+        RaceConfig().from_query(query)

@@ -89,6 +89,13 @@ def names():
     return list(REGISTRY)
 
 
+def name_of(schedule):
+    """The registry name of a schedule object ('constant' for None)."""
+    if schedule is None:
+        return "constant"
+    return next(name for name, cls in REGISTRY.items() if type(schedule) is cls)
+
+
 def get(name, **settings):
     """A schedule by name; ValueError for unknown names, settings or out-of-bounds values."""
     if isinstance(name, Schedule):

@@ -41,18 +41,27 @@ class Server:
              "--unused-session-lifetime", "500"],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
-    def wait(self, timeout=300):
+    def wait(self, timeout=600):
+        """Ready once the server says its kernels are compiled, then answers one page request.
+
+        Probing with page requests while it compiles would build (and throw away) a whole session per
+        probe, and on a busy machine those pile up; the log line costs nothing to read."""
         deadline = time.time() + timeout
-        while time.time() < deadline:
+        while "kernels ready" not in self.output():
             if self.proc.poll() is not None:
-                raise RuntimeError(f"panel serve exited:\n{self.log_path.read_text()[-3000:]}")
+                raise RuntimeError(f"panel serve exited:\n{self.output()[-3000:]}")
+            if time.time() > deadline:
+                raise RuntimeError(f"panel serve did not warm up in {timeout} s:\n{self.output()[-3000:]}")
+            time.sleep(0.5)
+        while True:
             try:
-                with urllib.request.urlopen(self.url, timeout=5) as r:
+                with urllib.request.urlopen(self.url, timeout=max(5.0, deadline - time.time())) as r:
                     if r.status == 200:
                         return
             except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"panel serve did not answer:\n{self.output()[-3000:]}") from None
                 time.sleep(0.5)
-        raise RuntimeError(f"panel serve did not answer in {timeout} s:\n{self.log_path.read_text()[-3000:]}")
 
     def output(self):
         self.log.flush()
@@ -117,12 +126,17 @@ def model_data(page, name, column=None):
     return page.evaluate(script, [name, column])
 
 
-def wait_for_app(page, name="status", timeout=60):
+def current_url(page):
+    """The address bar as the page has it. Playwright's page.url trails history.replaceState by one call."""
+    return page.evaluate("() => window.location.href")
+
+
+def wait_for_app(page, name="status", timeout=120):
     page.wait_for_function("(n) => window.Bokeh && Bokeh.documents.length > 0 && "
                            "Bokeh.documents[0].get_model_by_name(n) !== null", arg=name, timeout=timeout * 1000)
 
 
-def wait_until(predicate, timeout=20.0):
+def wait_until(predicate, timeout=60.0):
     """Polls predicate() until it is true (returns True) or timeout seconds pass (returns False)."""
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -1,0 +1,70 @@
+"""The Playground's files: your own CSV data, settings saved and loaded as JSON, weights (.npz) and the
+history (.csv) exported."""
+
+import io
+import os
+import tempfile
+
+import panel as pn
+
+from lab import datasets
+
+
+class Files:
+    """The file widgets of one Playground and what they do to it (``page``: the Playground)."""
+
+    def __init__(self, page):
+        self.page = page
+        g = page.messages.guard
+        wide = dict(sizing_mode="stretch_width")
+        self.upload = pn.widgets.FileInput(accept=".csv", name="Upload CSV", **wide)
+        self.label_column = pn.widgets.TextInput(name="Label column", value="label", **wide)
+        self.upload.param.watch(g(self.on_upload), "value")
+        self.settings_in = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
+        self.settings_in.param.watch(g(self.on_load_settings), "value")
+        self.downloads = [
+            pn.widgets.FileDownload(callback=lambda: io.StringIO(page.config.to_json()),
+                                    filename="lab-settings.json", label="Save settings (.json)", **wide),
+            pn.widgets.FileDownload(callback=self.weights_file, filename="lab-weights.npz",
+                                    label="Export weights (.npz)", **wide),
+            pn.widgets.FileDownload(callback=lambda: io.StringIO(page.live.history_csv()),
+                                    filename="lab-history.csv", label="Export history (.csv)", **wide),
+        ]
+
+    def data_widgets(self):
+        return [pn.pane.Markdown("**Your own data** (CSV with a header)"), self.label_column, self.upload]
+
+    def card(self):
+        return pn.Card(self.settings_in, *self.downloads, title="Save / load", collapsed=True,
+                       sizing_mode="stretch_width")
+
+    def on_upload(self, event):
+        if not event.new:
+            return
+        page = self.page
+        with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
+            f.write(event.new)
+            path = f.name
+        try:
+            split = datasets.load_csv(path, label=self.label_column.value.strip() or "label",
+                                      test_ratio=page.config.test_ratio, seed=page.config.data_seed)
+        finally:
+            os.unlink(path)
+        split.name = self.upload.filename or split.name
+        page.upload = split
+        page.added = None
+        page.rebuild()
+        page.messages.show(f"Loaded {split.name}: {len(split.y_train)} training and {len(split.y_test)} test "
+                           f"rows, {split.n_features} features, {split.kind}.", "success")
+
+    def on_load_settings(self, event):
+        if event.new:
+            self.page.config.from_json(event.new.decode("utf-8", errors="replace"))
+            self.page.fill_optimizer_box()
+            self.page.rebuild()
+
+    def weights_file(self):
+        buffer = io.BytesIO()
+        self.page.live.model.save(buffer)
+        buffer.seek(0)
+        return buffer
