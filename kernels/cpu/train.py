@@ -22,6 +22,50 @@ from kernels.cpu.optim import lr_at, opt_update
 
 
 @njit(**INLINE)
+def count_step(counters, scores, loss, advanced):
+    """Bookkeeping after a minibatch of ``advanced`` samples with a finite loss; returns the new position.
+    Shared with kernels.cuda.train's host loop, so both backends count alike."""
+    scores[C.SC_SUM] += loss
+    scores[C.SC_COUNT] += 1.0
+    counters[C.C_STEP] += 1
+    counters[C.C_OPT_STEP] += 1
+    counters[C.C_POS] += advanced
+    return counters[C.C_POS]
+
+
+@njit(**INLINE)
+def end_epoch(counters, scores, reg):
+    """The last minibatch of an epoch ran: next epoch, a fresh running loss. The run is marked diverged
+    when the epoch's mean loss passed reg[R_LOSS_LIMIT] (> 0). Returns True when early stopping wants
+    the validation loss now (then call ``judge_validation``)."""
+    counters[C.C_POS] = 0
+    counters[C.C_EPOCH] += 1
+    epoch_loss = scores[C.SC_SUM] / max(scores[C.SC_COUNT], 1.0)
+    scores[C.SC_SUM] = 0.0
+    scores[C.SC_COUNT] = 0.0
+    if reg[C.R_LOSS_LIMIT] > 0.0 and epoch_loss > reg[C.R_LOSS_LIMIT]:
+        counters[C.C_STATUS] = C.DIVERGED
+        return False
+    return reg[C.R_PATIENCE] > 0
+
+
+@njit(**INLINE)
+def judge_validation(counters, scores, val, patience):
+    """Early stopping's verdict on this epoch's validation loss: 1 keep these weights as the best, -1 stop
+    and restore the best weights, 0 go on."""
+    if val < scores[C.SC_BEST]:
+        scores[C.SC_BEST] = val
+        counters[C.C_BAD_EPOCHS] = 0
+        counters[C.C_BEST_EPOCH] = counters[C.C_EPOCH]
+        return 1
+    counters[C.C_BAD_EPOCHS] += 1
+    if counters[C.C_BAD_EPOCHS] >= patience:
+        counters[C.C_STATUS] = C.EARLY_STOPPED
+        return -1
+    return 0
+
+
+@njit(**INLINE)
 def _augment(raw, tmp, reg, rng):
     """Training-time augmentation of one raw sample in place (image shift, symmetry, jitter)."""
     shift = int(reg[C.R_SHIFT])
@@ -121,33 +165,14 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
         if not math.isfinite(loss):
             counters[C.C_STATUS] = C.DIVERGED
             break
-        scores[C.SC_SUM] += loss
-        scores[C.SC_COUNT] += 1.0
-        counters[C.C_STEP] += 1
-        counters[C.C_OPT_STEP] += 1
+        pos = count_step(counters, scores, loss, b)
         one[0] = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
         opt_update(opt_code, opt_hyper, one[0], counters[C.C_OPT_STEP], params, grad, opt_state)
-        pos += b
-        counters[C.C_POS] = pos
-        if pos >= n:
-            counters[C.C_POS] = 0
-            counters[C.C_EPOCH] += 1
-            epoch_loss = scores[C.SC_SUM] / max(scores[C.SC_COUNT], 1.0)
-            scores[C.SC_SUM] = 0.0
-            scores[C.SC_COUNT] = 0.0
-            if reg[C.R_LOSS_LIMIT] > 0.0 and epoch_loss > reg[C.R_LOSS_LIMIT]:
-                counters[C.C_STATUS] = C.DIVERGED
-                break
-            if patience > 0 and X_val.shape[0] > 0:
-                val, _ = dataset_loss(params, sizes, acts, loss_code, features, X_val, T_val)
-                if val < scores[C.SC_BEST]:
-                    scores[C.SC_BEST] = val
-                    best_params[:] = params
-                    counters[C.C_BAD_EPOCHS] = 0
-                    counters[C.C_BEST_EPOCH] = counters[C.C_EPOCH]
-                else:
-                    counters[C.C_BAD_EPOCHS] += 1
-                    if counters[C.C_BAD_EPOCHS] >= patience:
-                        counters[C.C_STATUS] = C.EARLY_STOPPED
-                        params[:] = best_params
+        if pos >= n and end_epoch(counters, scores, reg) and X_val.shape[0] > 0:
+            val, _ = dataset_loss(params, sizes, acts, loss_code, features, X_val, T_val)
+            verdict = judge_validation(counters, scores, val, patience)
+            if verdict > 0:
+                best_params[:] = params
+            elif verdict < 0:
+                params[:] = best_params
     return done

@@ -17,6 +17,7 @@ from kernels import ops
 from kernels.config import LOCAL_RAW, LOCAL_UNITS, THREADS_PER_BLOCK
 from kernels.cpu import rng as host_rng
 from kernels.cpu.optim import lr_at
+from kernels.cpu.train import count_step, end_epoch, judge_validation
 from kernels.cuda.evaluate import bias_mask, dataset_loss
 from kernels.cuda.losses import output_delta
 from kernels.cuda.nn import add_penalty, backward_layers, forward_layers
@@ -154,36 +155,17 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
         if not math.isfinite(loss):
             counters[C.C_STATUS] = C.DIVERGED
             break
-        scores[C.SC_SUM] += loss
-        scores[C.SC_COUNT] += 1.0
-        counters[C.C_STEP] += 1
-        counters[C.C_OPT_STEP] += 1
         lr = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
+        pos = count_step(counters, scores, loss, b)
         launch_update(opt_code, dev["hyper"], opt_hyper, lr, counters[C.C_OPT_STEP], d_params, d_grad, d_state)
-        pos += b
-        counters[C.C_POS] = pos
-        if pos >= n:
-            counters[C.C_POS] = 0
-            counters[C.C_EPOCH] += 1
-            epoch_loss = scores[C.SC_SUM] / max(scores[C.SC_COUNT], 1.0)
-            scores[C.SC_SUM] = 0.0
-            scores[C.SC_COUNT] = 0.0
-            if reg[C.R_LOSS_LIMIT] > 0.0 and epoch_loss > reg[C.R_LOSS_LIMIT]:
-                counters[C.C_STATUS] = C.DIVERGED
-                break
-            if patience > 0 and X_val.shape[0] > 0:
-                current = d_params.copy_to_host()
-                val, _ = dataset_loss(current, sizes, acts, loss_code, features, X_val, T_val)
-                if val < scores[C.SC_BEST]:
-                    scores[C.SC_BEST] = val
-                    best_params[:] = current
-                    counters[C.C_BAD_EPOCHS] = 0
-                    counters[C.C_BEST_EPOCH] = counters[C.C_EPOCH]
-                else:
-                    counters[C.C_BAD_EPOCHS] += 1
-                    if counters[C.C_BAD_EPOCHS] >= patience:
-                        counters[C.C_STATUS] = C.EARLY_STOPPED
-                        d_params = cuda.to_device(best_params)
+        if pos >= n and end_epoch(counters, scores, reg) and X_val.shape[0] > 0:
+            current = d_params.copy_to_host()
+            val, _ = dataset_loss(current, sizes, acts, loss_code, features, X_val, T_val)
+            verdict = judge_validation(counters, scores, val, patience)
+            if verdict > 0:
+                best_params[:] = current
+            elif verdict < 0:
+                d_params = cuda.to_device(best_params)
     d_params.copy_to_host(params)
     d_state.copy_to_host(opt_state)
     return done
