@@ -25,8 +25,11 @@ def _update_all(code, hyper, lr, t, params, grad, state):
     b1, b2, wd = hyper[C.H_BETA1], hyper[C.H_BETA2], hyper[C.H_WEIGHT_DECAY]
     c1, c2 = ops.bias_corrections(code, b1, b2, t)
     for i in range(params.size):
-        params[i], state[0, i], state[1, i] = ops.update(code, params[i], grad[i], state[0, i], state[1, i],
-                                                         lr, mu, rho, eps, b1, b2, wd, c1, c2)
+        w, m, v = ops.update(code, params[i], grad[i], state[0, i], state[1, i], lr, mu, rho, eps, b1, b2, wd, c1, c2)
+        params[i] = w
+        if code != C.SGD:  # plain SGD keeps no state: no stores the compiler must keep (the arrays may alias)
+            state[0, i] = m
+            state[1, i] = v
 
 
 @njit(**INLINE)
