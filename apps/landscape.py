@@ -6,21 +6,22 @@ Training runs in a per-session thread (lab.live); each surface is computed in a 
 copy of the weights, so the plots keep moving while it is computed.
 """
 
+import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColorBar, ColumnDataSource, Div, LinearColorMapper, Range1d
-from bokeh.plotting import figure
-from bokeh.plotting.contour import contour_data
+from bokeh.models import Div
 
+from apps.landscape_views import LandscapeViews
 from apps.pacing import FrameClock, LivePage, Transport
 from apps.urlstate import UrlState
-from apps.widgets import Messages, param_widgets
+from apps.widgets import Messages, param_widgets, settings_card
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
+from lab.settings import parse_json
 
 PRESETS = {
     "XOR, tanh 8-8, SGD": dict(dataset="xor", hidden="8, 8", activation="tanh", optimizer_name="sgd",
@@ -61,7 +62,7 @@ class LandscapePage(LivePage):
         self.clock.attach(self.info)
         self.url = UrlState("landscape")
         self.url.attach(self.info)
-        self.build_figures()
+        self.views = LandscapeViews(self)
         self._wire()
         config = self.config_from(query)
         self.start(config)
@@ -102,7 +103,7 @@ class LandscapePage(LivePage):
         self.last_epoch = -1
         self.requested_epoch = 0  # a new run: auto-recompute counts from its epoch 0, not the old run's
         self.sync_url()
-        self.loss_curve.data = dict(epoch=[], loss=[])
+        self.views.loss_curve.data = dict(epoch=[], loss=[])
         self.request()
 
     def stop(self):
@@ -117,7 +118,7 @@ class LandscapePage(LivePage):
         self.compute.on_click(g(lambda e: self.request()))
         surface = ["directions", "normalization", "bias", "span", "resolution", "direction_seed", "checkpoints"]
         self.settings.param.watch(g(lambda e: self.request()), surface)
-        self.settings.param.watch(g(lambda e: self.draw(self.shown) if self.shown else None), "log_scale")
+        self.settings.param.watch(g(lambda e: self.views.redraw()), "log_scale")
         self.settings.param.watch(g(lambda e: self.sync_url()), self.settings.names())
 
     def on_loaded(self):
@@ -128,6 +129,20 @@ class LandscapePage(LivePage):
         """The run's settings (as a playground link gives them) and the surface settings into the URL."""
         if self.ready:
             self.url.write({**self.live.config.to_query(), **self.settings.to_query()})
+
+    def settings_json(self):
+        return json.dumps({"run": self.live.config.to_dict(), "surface": self.settings.to_dict()}, indent=2)
+
+    def load_settings(self, text):
+        settings = parse_json(text)
+        unknown = set(settings) - {"run", "surface"}
+        if unknown:
+            raise ValueError(f"a landscape settings file holds 'run' and 'surface', not {sorted(unknown)}")
+        config = PlaygroundConfig()
+        config.apply(settings.get("run", {}))
+        self.settings.apply(settings.get("surface", {}))
+        self.start(config)
+        self.messages.show("Loaded the run and surface settings from the file.", "success")
 
     def on_reset(self):
         self.start(self.live.config)
@@ -169,16 +184,16 @@ class LandscapePage(LivePage):
     def frame(self):
         """Loss curve, a finished surface, and the next surface when N epochs have passed."""
         frame = self.live.take()
-        epochs = self.loss_curve.data["epoch"]
+        epochs = self.views.loss_curve.data["epoch"]
         sent = False
         if frame["step"] and (not epochs or epochs[-1] != frame["epoch"]):
-            self.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
+            self.views.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
             sent = True
         if self.compared is not None:
             self.compared.take()
         if self.pending is not None and self.pending.done():
             future, self.pending = self.pending, None
-            self.draw(future.result())
+            self.views.draw(future.result())
             sent = True
         every = self.settings.every
         if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
@@ -187,79 +202,15 @@ class LandscapePage(LivePage):
             self.messages.show(self.live.message, "info")
         return sent
 
-    # ----- drawing ----------------------------------------------------------------------------------
-    def build_figures(self):
-        self.shown = None
-        self.grid = ColumnDataSource(dict(image=[np.zeros((2, 2))], x=[-1], y=[-1], dw=[2], dh=[2]),
-                                     name="landscape_grid")
-        self.path = ColumnDataSource(dict(x=[], y=[]), name="landscape_path")
-        self.other_path = ColumnDataSource(dict(x=[], y=[]), name="landscape_compared_path")
-        self.current = ColumnDataSource(dict(x=[0.0], y=[0.0]), name="landscape_current")
-        self.slice = ColumnDataSource(dict(alpha=[], loss=[]), name="landscape_slice")
-        self.line = ColumnDataSource(dict(t=[], loss=[]), name="landscape_line")
-        self.loss_curve = ColumnDataSource(dict(epoch=[], loss=[]), name="landscape_loss_curve")
-        self.mapper = LinearColorMapper(palette="Viridis256")
-        p = figure(title="Loss on a 2-D slice of weight space (white: path, red: compared)",
-                   width=560, height=520, name="landscape_figure", x_range=Range1d(-1, 1), y_range=Range1d(-1, 1),
-                   toolbar_location="above", tools="pan,wheel_zoom,reset,save,hover",
-                   tooltips=[("loss", "@image{0.0000}")])
-        p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.grid, color_mapper=self.mapper)
-        p.add_layout(ColorBar(color_mapper=self.mapper, width=10), "right")
-        self.contours = p.contour([-1, 1], [-1, 1], np.zeros((2, 2)), levels=[0.5], line_color="white",
-                                  line_alpha=0.5)
-        self.contours.fill_renderer.visible = False  # lines only: the heatmap shows the values
-        p.line("x", "y", source=self.path, color="white", line_width=2)
-        p.scatter("x", "y", source=self.path, color="white", size=3)
-        p.line("x", "y", source=self.other_path, color="#ff6b6b", line_width=2)
-        p.scatter("x", "y", source=self.current, marker="star", size=16, fill_color="gold", line_color="black")
-        p.xaxis.axis_label = "direction 1"
-        p.yaxis.axis_label = "direction 2"
-        self.surface_figure = p
-        s = figure(title="1-D slice along direction 1 (0 = current weights)", width=400, height=250,
-                   toolbar_location=None, name="slice_figure")
-        s.line("alpha", "loss", source=self.slice, line_width=2)
-        s.xaxis.axis_label = "alpha"
-        ln = figure(title="Loss on the line from initial to current weights", width=400,
-                    height=250, toolbar_location=None, name="line_figure")
-        ln.line("t", "loss", source=self.line, line_width=2, color="#d95f02")
-        ln.xaxis.axis_label = "t (0: initial, 1: current)"
-        c = figure(title="Training loss", width=400, height=200, toolbar_location=None)
-        c.line("epoch", "loss", source=self.loss_curve, line_width=2)
-        self.side = pn.Column(s, ln, c)
-
-    def draw(self, r):
-        self.shown = r
-        alphas, betas = r["alphas"], r["betas"]
-        shown, low, high, levels = landscape.display(r["losses"], self.settings.log_scale)
-        a0, a1, b0, b1 = alphas[0], alphas[-1], betas[0], betas[-1]
-        self.mapper.update(low=low, high=high)
-        self.grid.data = dict(image=[shown], x=[a0], y=[b0], dw=[a1 - a0], dh=[b1 - b0])
-        if len(levels):
-            self.contours.set_data(contour_data(alphas, betas, shown, levels))
-        fig = self.surface_figure
-        traj = r["trajectory"]
-        fig.x_range.update(start=min(a0, traj[:, 0].min()), end=max(a1, traj[:, 0].max()))
-        fig.y_range.update(start=min(b0, traj[:, 1].min()), end=max(b1, traj[:, 1].max()))
-        self.path.data = dict(x=traj[:, 0], y=traj[:, 1])
-        other = r.get("other_trajectory")
-        self.other_path.data = dict(x=other[:, 0], y=other[:, 1]) if other is not None else dict(x=[], y=[])
-        self.slice.data = dict(alpha=r["slice"][0], loss=r["slice"][1])
-        self.line.data = dict(t=r["line"][0], loss=r["line"][1])
-        variance = ""
-        if r["explained"] is not None:
-            e = r["explained"]
-            variance = f" · PCA explained variance {e[0]:.1%} and {e[1]:.1%}"
-        self.info.text = (f"Surface at epoch {self.requested_epoch}: "
-                          f"{len(alphas)}×{len(betas)} grid, "
-                          f"centre loss {r['center_loss']:.4f}, computed in {r['seconds'] * 1e3:.0f} ms{variance}.")
-
     def view(self):
         controls = pn.Column(
             pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.transport.play, self.transport.step),
             self.transport.reset, self.compare,
-            pn.pane.Markdown("**Surface**"), *param_widgets(self.settings), self.compute, width=300)
-        return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info),
-                                          pn.Row(self.surface_figure, self.side), sizing_mode="stretch_width"),
+            pn.pane.Markdown("**Surface**"), *param_widgets(self.settings), self.compute,
+            settings_card(self.settings_json, self.load_settings, "landscape-settings.json", self.messages), width=300)
+        figures = pn.Row(self.views.surface_figure, self.views.side)
+        return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info), figures,
+                                          sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", name="landscape")
 
 

@@ -1,40 +1,19 @@
 """The optimizer race: optimizers start from one point of one surface; students drag a slider and the
 path changes at once. The race is cheap (a few thousand 2-D steps a second), so it advances on the
-document's own periodic callback."""
+document's own periodic callback. The figures are in apps.race_views."""
 
-import time
-
-import numpy as np
 import panel as pn
 import param
-from bokeh.events import Tap
-from bokeh.models import (
-    ColorBar,
-    ColumnDataSource,
-    DataTable,
-    Div,
-    HoverTool,
-    LinearColorMapper,
-    LogColorMapper,
-    NumberFormatter,
-    PointDrawTool,
-    Range1d,
-    TableColumn,
-)
-from bokeh.plotting import figure
+from bokeh.models import Div
 
 from apps.pacing import FrameClock, LivePage, Transport
+from apps.race_views import RaceViews
 from apps.urlstate import UrlState
-from apps.widgets import Messages, empty_source, param_widgets
+from apps.widgets import Messages, param_widgets, settings_card
 from lab import optimizers, race, schedules, surfaces
 from lab.race.config import NO_PRESET, RaceConfig
 
 DEFAULT_PRESET = "race on Rosenbrock"
-# A Div whose text changes makes Bokeh lay out the whole page again (~30 ms in the browser), so while
-# playing the step counter and the effective-step table are redrawn at most this often (seconds)
-TEXT_PERIOD_S = 0.25
-MAP_RATES = np.logspace(-4, 0.5, 90)
-MAP_MOMENTA = np.linspace(0.0, 0.99, 60)
 
 
 class RacePage(LivePage):
@@ -70,7 +49,7 @@ class RacePage(LivePage):
         self.clock.attach(self.counter)
         self.url = UrlState("race")
         self.url.attach(self.counter)
-        self.texts_drawn = 0.0
+        self.views = RaceViews(self)
         self._wire()
         self.ready = False
         pn.state.onload(self.on_loaded)
@@ -194,7 +173,7 @@ class RacePage(LivePage):
         self._swap_surface(surface)
 
     def on_preset(self, event):
-        if event.new not in race.PRESETS:
+        if self.loading or event.new not in race.PRESETS:
             return
         self.loading = True  # the surface menu follows the preset without rebuilding the race twice
         try:
@@ -205,95 +184,25 @@ class RacePage(LivePage):
         self.sync_url()
 
     # ----- figures ---------------------------------------------------------------------------------
+    def settings_json(self):
+        self.config.capture(self.race)
+        return self.config.to_json()
+
+    def load_settings(self, text):
+        self.loading = True  # one new race from the file, not one per setting it changes
+        try:
+            self.config.from_json(text)
+        finally:
+            self.loading = False
+        self.load_race(self.config.make_race())
+        self.sync_url()
+        self.messages.show("Loaded the race from the settings file.", "success")
+
     def build_figures(self):
-        s = self.race.surface
-        self.paths = empty_source("race_paths", "xs", "ys", "color", "label")
-        self.heads = empty_source("race_heads", "x", "y", "color", "label", "value")
-        self.losses = empty_source("race_losses", "xs", "ys", "color")
-        self.arrows = ColumnDataSource(dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[]), name="race_arrows")
-        self.table = ColumnDataSource(dict(step=[], value=[], x=[]), name="lesson_table")
-        self.effective = Div(text="", name="effective_steps", width=420)
-        if s.dim == 2:
-            main = self.contour_figure(s)
-        else:
-            main = self.curve_figure(s)
-        loss_fig = figure(title="Loss vs iteration (log scale)", y_axis_type="log", width=420, height=280,
-                          name="race_loss_figure", toolbar_location=None)
-        loss_fig.multi_line("xs", "ys", color="color", source=self.losses, line_width=2)
-        loss_fig.xaxis.axis_label = "iteration"
-        dist_fig = figure(title="Distance to the minimum", y_axis_type="log", width=420, height=280,
-                          toolbar_location=None)
-        self.distances = empty_source("race_distances", "xs", "ys", "color")
-        dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
-        rows = [pn.Row(main, pn.Column(loss_fig, dist_fig))]
-        extras = [pn.pane.Bokeh(self.effective)]
-        if s.dim == 1:
-            columns = [TableColumn(field="step", title="step"),
-                       TableColumn(field="x", title="u" if s.name == "parabola" else "c",
-                                   formatter=NumberFormatter(format="0.000000")),
-                       TableColumn(field="value", title="J", formatter=NumberFormatter(format="0.000000"))]
-            extras.append(DataTable(source=self.table, columns=columns, width=360, height=280, name="lesson"))
-        if isinstance(s, surfaces.Quadratic):
-            extras.append(self.convergence_map(s))
-        rows.append(pn.Row(*extras))
-        self.figures.objects = rows
-        self.render()
+        self.views.build()
 
-    def contour_figure(self, s):
-        xs, ys, values = s.grid(160)
-        finite = values[np.isfinite(values)]
-        low = float(finite.min()) if finite.size else 0.0
-        positive = values - low + 1e-3 if self.config.log_scale else values
-        mapper = (LogColorMapper(palette="Viridis256", low=float(np.nanmin(positive)), high=float(np.nanmax(positive)))
-                  if self.config.log_scale else LinearColorMapper(palette="Viridis256"))
-        (x0, x1), (y0, y1) = s.window
-        p = figure(title=f"{s.name}: click to move the start point", width=560, height=520, name="race_surface",
-                   x_range=Range1d(x0, x1), y_range=Range1d(y0, y1), toolbar_location="above",
-                   tools="pan,wheel_zoom,reset,save")
-        p.image([positive], x=x0, y=y0, dw=x1 - x0, dh=y1 - y0, color_mapper=mapper)
-        levels = np.quantile(finite, np.linspace(0.02, 0.9, 12)) if finite.size else []
-        if len(levels) and np.ptp(finite) > 0:
-            lines = p.contour(xs, ys, values, levels=np.unique(levels), line_color="white", line_alpha=0.4)
-            lines.fill_renderer.visible = False
-        p.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
-        for m in s.minima:
-            p.scatter([m[0]], [m[1]], marker="star", size=16, fill_color="gold", line_color="black")
-        p.multi_line("xs", "ys", color="color", source=self.paths, line_width=2.5)
-        heads = p.scatter("x", "y", color="color", source=self.heads, size=10, line_color="white")
-        p.add_tools(HoverTool(renderers=[heads], tooltips=[("racer", "@label"), ("f", "@value{0.0000}")]))
-        p.segment("x0", "y0", "x1", "y1", color="color", source=self.arrows, line_width=3)
-        p.on_event(Tap, self.messages.guard(self.on_tap))
-        return p
-
-    def curve_figure(self, s):
-        (x0, x1), = s.window
-        xs = np.linspace(x0, x1, 400)
-        p = figure(title=f"{s.name}: J and the iterates (click to move the start)", width=560, height=520,
-                   name="race_surface", toolbar_location=None)
-        p.line(xs, [s.value([x]) for x in xs], color="black", line_width=2)
-        p.scatter([s.minimum[0]], [s.value(s.minimum)], marker="star", size=16, fill_color="gold")
-        p.multi_line("xs", "ys", color="color", source=self.paths, line_width=1.5, line_dash="dotted")
-        p.scatter("x", "y", color="color", source=self.heads, size=10)
-        p.on_event(Tap, self.messages.guard(self.on_tap))
-        return p
-
-    def convergence_map(self, s):
-        rate = race.convergence_rate(s.eigenvalues, MAP_RATES, MAP_MOMENTA)
-        mapper = LinearColorMapper(palette="Viridis256", low=0.0, high=1.0, high_color="#7f0000")
-        p = figure(title="Convergence rate of momentum (dark red: diverges); drag the dots", width=420, height=300,
-                   x_axis_type="log", x_range=(MAP_RATES[0], MAP_RATES[-1]), y_range=(0, 0.99),
-                   name="convergence_map", toolbar_location="above", tools="")
-        p.image([np.minimum(rate, 1.5)], x=MAP_RATES[0], y=0, dw=MAP_RATES[-1] - MAP_RATES[0], dh=0.99,
-                color_mapper=mapper)
-        p.xaxis.axis_label = "learning rate"
-        p.yaxis.axis_label = "momentum"
-        self.map_points = empty_source("map_points", "index", "lr", "mu", "color")
-        dots = p.scatter("lr", "mu", source=self.map_points, size=12, fill_color="color", line_color="white")
-        tool = PointDrawTool(renderers=[dots], add=False)
-        p.add_tools(tool)
-        p.toolbar.active_tap = tool
-        self.map_points.on_change("data", lambda attr, old, new: self.messages.guard(self.on_drag)(new))
-        return p
+    def render(self):
+        self.views.render()
 
     # ----- events ------------------------------------------------------------------------------------
     def on_tap(self, event):
@@ -305,75 +214,27 @@ class RacePage(LivePage):
     def on_drag(self, data):
         for i, lr, mu in zip(data["index"], data["lr"], data["mu"]):
             opt = self.race.racers[i].optimizer
-            lr = float(np.clip(lr, 1e-5, 10.0))
+            lr = min(max(float(lr), 1e-5), 10.0)
             if abs(opt.learning_rate - lr) > 1e-12 * lr:
                 opt.learning_rate = lr
             if hasattr(opt, "momentum") and abs(opt.momentum - mu) > 1e-9:
-                opt.momentum = float(np.clip(mu, 0.0, 0.99))
+                opt.momentum = min(max(float(mu), 0.0), 0.99)
 
     def advance(self, k):
         self.race.advance(k)
         self.render()
 
-    # ----- rendering ---------------------------------------------------------------------------------
-    def render(self):
-        frame = self.race.frame()
-        two_d = self.race.surface.dim == 2
-        xs, ys, colors, labels = [], [], [], []
-        for e in frame:
-            path = e["path"]
-            xs.append(path[:, 0])
-            ys.append(path[:, 1] if two_d else e["values"])
-            colors.append(e["color"])
-            labels.append(e["label"] + (" — diverged" if e["diverged"] else ""))
-        self.paths.data = dict(xs=xs, ys=ys, color=colors, label=labels)
-        self.heads.data = dict(x=[x[-1] for x in xs], y=[y[-1] for y in ys], color=colors, label=labels,
-                               value=[e["values"][-1] for e in frame])
-        self.losses.data = dict(xs=[np.arange(len(e["values"])) for e in frame],
-                                ys=[np.maximum(e["values"] - min(0.0, np.min(e["values"])), 1e-16) for e in frame],
-                                color=colors)
-        self.distances.data = dict(xs=[np.arange(len(e["path"])) for e in frame if "distance" in e],
-                                   ys=[np.maximum(e["distance"], 1e-16) for e in frame if "distance" in e],
-                                   color=[e["color"] for e in frame if "distance" in e])
-        self.render_arrows(frame, two_d)
-        if self.race.surface.dim == 1 and frame:
-            e = frame[0]
-            self.table.data = dict(step=list(range(len(e["values"]))), x=e["path"][:, 0], value=e["values"])
-        if hasattr(self, "map_points") and isinstance(self.race.surface, surfaces.Quadratic):
-            racers = self.race.racers
-            self.map_points.data = dict(index=list(range(len(racers))),
-                                        lr=[r.optimizer.learning_rate for r in racers],
-                                        mu=[getattr(r.optimizer, "momentum", 0.0) for r in racers],
-                                        color=[r.color for r in racers])
-        now = time.monotonic()
-        if self.transport.playing and now - self.texts_drawn < TEXT_PERIOD_S:
-            return
-        self.texts_drawn = now
-        rows = []
-        for e in frame:
-            if "effective_step" in e:
-                eff = ", ".join(f"{v:.3g}" for v in e["effective_step"])
-                rows.append(f'<tr><td style="color:{e["color"]}">{e["label"]}</td><td>{eff}</td></tr>')
-        effective = ("<b>Effective step per coordinate</b> (|step| / |gradient|; constant for SGD, "
-                     "adaptive for AdaGrad/RMSprop/Adam)<table>" + "".join(rows) + "</table>")
-        for div, text in ((self.effective, effective), (self.counter, str(self.race.steps))):
-            if div.text != text:
-                div.text = text
-
-    def render_arrows(self, frame, two_d):
-        empty = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
-        self.arrows.data = race.arrows(frame, self.race.surface.window) if two_d else empty
-
     def view(self):
         t = self.transport
-        controls = pn.Row(t.play, t.step, t.reset, *param_widgets(self.config, names=["speed"]),
+        controls = pn.Row(t.play, t.step, t.reset, pn.Column(*param_widgets(self.config, names=["speed"]), width=260),
                           pn.pane.Bokeh(self.counter))
         surface_box = pn.Card(*param_widgets(self.config, names=["preset", "surface", "condition", "angle", "formula"]),
                               self.use_formula, *param_widgets(self.config, names=["log_scale"]), title="Surface",
                               sizing_mode="stretch_width")
         racers = pn.Card(pn.Row(self.add_choice, self.add_button), self.racer_box, title="Racers",
                          sizing_mode="stretch_width")
-        return pn.Row(pn.Column(surface_box, racers, width=340),
+        files = settings_card(self.settings_json, self.load_settings, "race-settings.json", self.messages)
+        return pn.Row(pn.Column(surface_box, racers, files, width=340),
                       pn.Column(controls, self.messages.pane, self.note, self.figures, sizing_mode="stretch_width"),
                       sizing_mode="stretch_width", name="race")
 

@@ -2,6 +2,7 @@
 slider, and the error guard every callback goes through."""
 
 import functools
+import io
 import logging
 import math
 import traceback
@@ -124,3 +125,14 @@ def empty_source(name, *columns):
     as one row of missing values: an image glyph on it throws in the browser when its figure arrives in a
     later update (after reset or compare), and the whole view stays blank."""
     return ColumnDataSource({column: [] for column in columns}, name=name)
+
+
+def settings_card(dump, load, filename, messages):
+    """Save / load a page's settings as a JSON file: ``dump()`` gives the text, ``load(text)`` applies it
+    (a ValueError becomes a message naming what is wrong)."""
+    wide = dict(sizing_mode="stretch_width")
+    save = pn.widgets.FileDownload(callback=lambda: io.StringIO(dump()), filename=filename,
+                                   label="Save settings (.json)", **wide)
+    upload = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
+    upload.param.watch(messages.guard(lambda e: e.new and load(e.new.decode("utf-8", errors="replace"))), "value")
+    return pn.Card(upload, save, title="Save / load", collapsed=True, **wide)

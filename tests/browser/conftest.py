@@ -121,7 +121,7 @@ def model_data(page, name, column=None):
         if (column === null) return m.text ?? m.object ?? null;
         const v = m.data.get ? m.data.get(column) : m.data[column];
         if (v === undefined) return null;
-        return Array.from(v, x => (x && x.length !== undefined) ? Array.from(x) : x);
+        return Array.from(v, x => (x && typeof x !== 'string' && x.length !== undefined) ? Array.from(x) : x);
     }"""
     return page.evaluate(script, [name, column])
 

@@ -1,7 +1,9 @@
 """The optimizer race in a real browser: loads clean, racers move, a slider changes a path at once,
 clicking the surface moves the start point."""
 
+import json
 import time
+from pathlib import Path
 
 from conftest import ARTIFACTS, ROOT, current_url, model_data, wait_for_app, wait_until
 
@@ -11,8 +13,7 @@ def _paths(page):
 
 
 def _labels(page):
-    return page.evaluate("""() => { const d = Bokeh.documents[0].get_model_by_name('race_paths').data;
-                                    return Array.from(d.get ? d.get('label') : d.label); }""")
+    return model_data(page, "race_paths", "label")
 
 
 def _set_slider(page, title, current, value):
@@ -97,4 +98,29 @@ def test_race_settings_live_in_the_url(server, page, console):
     page.goto(current_url(page))  # the link reproduces the race as it now is
     wait_for_app(page, "race_step")
     assert _labels(page)[0].startswith("adamw (lr=0.02")
+    assert console == []
+
+
+def test_race_settings_save_and_load_as_json(server, page, console, tmp_path):
+    page.goto(server.url + "?page=race&preset=momentum vs RMSprop on Rosenbrock")
+    wait_for_app(page, "race_step")
+    page.get_by_text("Save / load").click()
+    with page.expect_download() as download:
+        page.get_by_text("Save settings (.json)").click()
+    settings = json.loads(Path(download.value.path()).read_text())
+    assert [r["optimizer"] for r in settings["racers"]] == ["momentum", "rmsprop"]
+    settings["racers"][0]["momentum"] = 0.25
+    settings.update(surface="beale", start=[1.0, 1.0], preset="(none)")
+    saved = tmp_path / "race.json"
+    saved.write_text(json.dumps(settings))
+    page.locator("input[type=file]").set_input_files(str(saved))
+    page.get_by_text("Loaded the race").first.wait_for(timeout=60000)
+    assert _labels(page)[0] == "momentum (lr=0.001, mu=0.25)"
+    assert model_data(page, "race_paths", "xs")[0] == [1.0]
+    assert wait_until(lambda: "surface=beale" in current_url(page)), current_url(page)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"racers": [{"optimizer": "warp"}]}')
+    page.locator("input[type=file]").set_input_files(str(broken))
+    page.get_by_text("unknown optimizer").first.wait_for(timeout=60000)
+    assert _labels(page)[0] == "momentum (lr=0.001, mu=0.25)"  # the race is untouched
     assert console == []
