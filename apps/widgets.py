@@ -89,15 +89,26 @@ def param_widgets(obj, exclude=(), names=None):
     return out
 
 
+MARKDOWN_SPECIAL = "\\`*_{}[]()#+-.!|~"
+
+
+def literal(text):
+    """Text that the Markdown of an Alert shows exactly as written: __import__ stays __import__, not a bold
+    'import', and <script> stays text."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in text)
+
+
 class Messages:
-    """The page's message area: errors and notices in words, never a traceback."""
+    """The page's message area: errors and notices in words, never a traceback. Every message is shown
+    literally (it often quotes what the user typed)."""
 
     def __init__(self):
         self.pane = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width",
                                   name="messages")
 
     def show(self, text, kind="warning"):
-        self.pane.object = text
+        self.pane.object = literal(text)
         self.pane.alert_type = kind
         self.pane.visible = bool(text)
 

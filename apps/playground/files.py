@@ -19,7 +19,8 @@ class Files:
         wide = dict(sizing_mode="stretch_width")
         self.upload = pn.widgets.FileInput(accept=".csv", name="Upload CSV", **wide)
         self.label_column = pn.widgets.TextInput(name="Label column", value="label", **wide)
-        self.upload.param.watch(g(self.on_upload), "value")
+        # an empty file arrives as value None with a new file name: watch both, decide from what is there
+        self.upload.param.watch(g(self.on_upload), ["value", "filename"])
         self.settings_in = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
         self.settings_in.param.watch(g(self.on_load_settings), "value")
         self.downloads = [
@@ -38,19 +39,25 @@ class Files:
         return pn.Card(self.settings_in, *self.downloads, title="Save / load", collapsed=True,
                        sizing_mode="stretch_width")
 
-    def on_upload(self, event):
-        if not event.new:
-            return
+    def on_upload(self, *events):
         page = self.page
-        with tempfile.NamedTemporaryFile(suffix=".csv", delete=False) as f:
-            f.write(event.new)
-            path = f.name
-        try:
-            split = datasets.load_csv(path, label=self.label_column.value.strip() or "label",
-                                      test_ratio=page.config.test_ratio, seed=page.config.data_seed)
-        finally:
-            os.unlink(path)
-        split.name = self.upload.filename or split.name
+        if not self.upload.filename:
+            return
+        name = os.path.basename(self.upload.filename)
+        content = self.upload.value
+        if not content:
+            raise ValueError(f"{name}: the file is empty")
+        # saved under the user's own file name, so every message names their file, not a temporary one
+        with tempfile.TemporaryDirectory(prefix="lab-upload-") as folder:
+            path = os.path.join(folder, name)
+            with open(path, "wb") as f:
+                f.write(content)
+            try:
+                split = datasets.load_csv(path, label=self.label_column.value.strip() or "label",
+                                          test_ratio=page.config.test_ratio, seed=page.config.data_seed)
+            except ValueError as err:  # the loader names the path; the user knows the file by its name
+                raise ValueError(str(err).replace(folder + os.sep, "")) from None
+        split.name = name
         page.upload = split
         page.added = None
         page.rebuild()

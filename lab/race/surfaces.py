@@ -159,6 +159,24 @@ class Formula(Surface):
         super().__init__("formula", lambda x, y: (f(x, y), fx(x, y), fy(x, y)), window=((-3, 3), (-3, 3)),
                          start=(-2.0, 2.0), description=text)
         self._f = f
+        self._check_finite(fx, fy)
+
+    def _check_finite(self, fx, fy, resolution=41):
+        """A ValueError naming the first point of the window (or the start) where f or its gradient is
+        not a finite number: racers could not move there, and the colour scale would be meaningless."""
+        (x0, x1), (y0, y1) = self.window
+        X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+        X = np.concatenate([[self.start[0]], X.ravel()])
+        Y = np.concatenate([[self.start[1]], Y.ravel()])
+        with np.errstate(all="ignore"):
+            parts = [np.broadcast_to(np.asarray(g(X, Y), dtype=np.float64), X.shape) for g in (self._f, fx, fy)]
+        for what, values in zip(("f", "its gradient", "its gradient"), parts):
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                i = bad[0]
+                raise ValueError(f"{what} is not a finite number near (x, y) = ({X[i]:.3g}, {Y[i]:.3g}) "
+                                 "(an overflow, a NaN or an infinity): try a smaller exponent, or keep log and "
+                                 "sqrt arguments positive over the window -3..3")
 
     def values(self, X, Y):
         return np.broadcast_to(np.asarray(self._f(X, Y), dtype=np.float64), X.shape).copy()

@@ -127,3 +127,23 @@ def test_compare_and_reset_rebuild_every_view(server, page, console):
     time.sleep(1.0)
     page.screenshot(path=str(ARTIFACTS / "playground_after_reset.png"))
     assert console == []  # a view that failed to build shows up here as a page error
+
+
+def test_uploads_that_fail_say_so_and_name_the_users_file(server, page, console, tmp_path):
+    page.goto(server.url + "?page=playground")
+    wait_for_app(page)
+    upload = page.locator("input[type=file][accept='.csv']")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    upload.set_input_files(str(empty))
+    page.get_by_text("empty.csv: the file is empty").first.wait_for(timeout=60000)
+    bad = tmp_path / "my data.csv"
+    bad.write_text("x1,x2,label\n0.1,0.2,1\n0.3,oops,0\n")
+    upload.set_input_files(str(bad))
+    page.get_by_text("my data.csv: line 3").first.wait_for(timeout=60000)
+    assert page.get_by_text("/tmp").count() == 0
+    good = tmp_path / "good.csv"
+    good.write_text("x1,x2,label\n" + "".join(f"{i / 10},{-i / 10},{i % 2}\n" for i in range(40)))
+    upload.set_input_files(str(good))
+    page.get_by_text("Loaded good.csv").first.wait_for(timeout=60000)  # the session kept working
+    assert console == []

@@ -67,11 +67,18 @@ def test_race_loads_plays_and_reacts_to_sliders_and_clicks(server, page, console
 def test_formula_box_rejects_bad_input_with_a_message(server, page, console):
     page.goto(server.url + "?page=race")
     wait_for_app(page, "race_step")
+    racers = len(_paths(page))
     box = page.get_by_label("Your own f(x, y)")
     box.fill("__import__('os').system('ls')")
     box.press("Enter")
     page.get_by_role("button", name="Use formula").click()
     page.get_by_text("not allowed").first.wait_for(timeout=60000)
+    assert page.get_by_text("__import__", exact=False).count() > 0  # shown literally, not as Markdown
+    box.fill("x**99999999")
+    box.press("Enter")
+    page.get_by_role("button", name="Use formula").click()
+    page.get_by_text("not a finite number near").first.wait_for(timeout=60000)
+    assert len(_paths(page)) == racers  # nothing was swapped: the racers stayed where they were
     box.fill("x**2 + 10*y**2")
     box.press("Enter")
     page.get_by_role("button", name="Use formula").click()
