@@ -7,10 +7,11 @@ import param
 from bokeh.models import Div
 
 from apps.pacing import FrameClock, LivePage, Transport
+from apps.race_racers import RacerCards
 from apps.race_views import RaceViews
 from apps.urlstate import UrlState
 from apps.widgets import Messages, param_widgets, settings_card
-from lab import optimizers, race, schedules, surfaces
+from lab import race, surfaces
 from lab.race.config import NO_PRESET, RaceConfig
 
 DEFAULT_PRESET = "race on Rosenbrock"
@@ -40,9 +41,6 @@ class RacePage(LivePage):
         self.loading = False
         self.transport = Transport()
         self.use_formula = pn.widgets.Button(name="Use formula", width=110)
-        self.add_choice = pn.widgets.Select(name="Add racer", options=optimizers.names(), value="nesterov", width=140)
-        self.add_button = pn.widgets.Button(name="Add", width=60)
-        self.racer_box = pn.Column(sizing_mode="stretch_width")
         self.figures = pn.Column(sizing_mode="stretch_width")
         self.counter = Div(text="0", name="race_step", width=80, height=20)
         self.clock = FrameClock(max_fps=25)
@@ -50,6 +48,7 @@ class RacePage(LivePage):
         self.url = UrlState("race")
         self.url.attach(self.counter)
         self.views = RaceViews(self)
+        self.racers = RacerCards(self)
         self._wire()
         self.ready = False
         pn.state.onload(self.on_loaded)
@@ -65,7 +64,6 @@ class RacePage(LivePage):
         self.config.param.watch(g(lambda e: self.build_figures()), "log_scale")
         self.config.param.watch(g(lambda e: self.sync_url()), "speed")
         self.use_formula.on_click(g(self.on_formula))
-        self.add_button.on_click(g(self.on_add))
 
     def on_step(self):
         self.advance(1)
@@ -91,64 +89,11 @@ class RacePage(LivePage):
             self.url.write(self.config.to_query())
 
     # ----- racers ----------------------------------------------------------------------------------
-    def racer_card(self, index):
-        r = self.race.racers[index]
-        g = self.messages.guard
-        opt = r.optimizer
-
-        def restart(*_):
-            if r in self.race.racers:  # a card of a race that was replaced does nothing
-                self.race.restart(self.race.racers.index(r), catch_up=True)
-                self.render()
-                self.sync_url()
-
-        watched = [p for p in opt.param if p not in ("name", "schedule")]
-        opt.param.watch(g(restart), watched)
-        current = schedules.name_of(opt.schedule)
-        schedule = pn.widgets.Select(name="Schedule", options=schedules.names(), value=current, width=140)
-        sched_box = pn.Column()
-
-        def show_schedule():
-            sched_box.objects = param_widgets(opt.schedule, exclude=("learning_rate",)) if opt.schedule else []
-            if opt.schedule:
-                opt.schedule.param.watch(g(restart), [p for p in opt.schedule.param if p != "name"])
-
-        def on_schedule(event):
-            opt.schedule = None if event.new == "constant" else schedules.get(event.new)
-            show_schedule()
-            restart()
-
-        show_schedule()
-        schedule.param.watch(g(on_schedule), "value")
-        remove = pn.widgets.Button(name="Remove", width=80, button_type="light")
-        remove.on_click(g(lambda e: r in self.race.racers and self.on_remove(self.race.racers.index(r))))
-        header = pn.pane.HTML(f'<span style="color:{r.color};font-size:18px">■</span> <b>{r.name}</b>')
-        return pn.Card(*param_widgets(opt), schedule, sched_box, remove, header=header,
-                       sizing_mode="stretch_width", margin=(4, 2))
-
-    def rebuild_racers(self):
-        self.racer_box.objects = [self.racer_card(i) for i in range(len(self.race.racers))]
-
-    def on_add(self, event):
-        self.race.add(self.add_choice.value)
-        self.race.restart(len(self.race.racers) - 1, catch_up=True)
-        self.rebuild_racers()
-        self.build_figures()
-        self.sync_url()
-
-    def on_remove(self, index):
-        if len(self.race.racers) == 1:
-            raise ValueError("keep at least one racer")
-        self.race.remove(index)
-        self.rebuild_racers()
-        self.build_figures()
-        self.sync_url()
-
     # ----- surfaces and presets ----------------------------------------------------------------------
     def load_race(self, new_race, note=""):
         self.race = new_race
         self.note.object = note or self.race.surface.description
-        self.rebuild_racers()
+        self.racers.rebuild()
         self.build_figures()
 
     def _swap_surface(self, surface):
@@ -231,8 +176,7 @@ class RacePage(LivePage):
         surface_box = pn.Card(*param_widgets(self.config, names=["preset", "surface", "condition", "angle", "formula"]),
                               self.use_formula, *param_widgets(self.config, names=["log_scale"]), title="Surface",
                               sizing_mode="stretch_width")
-        racers = pn.Card(pn.Row(self.add_choice, self.add_button), self.racer_box, title="Racers",
-                         sizing_mode="stretch_width")
+        racers = self.racers.card_list()
         files = settings_card(self.settings_json, self.load_settings, "race-settings.json", self.messages)
         return pn.Row(pn.Column(surface_box, racers, files, width=340),
                       pn.Column(controls, self.messages.pane, self.note, self.figures, sizing_mode="stretch_width"),

@@ -84,6 +84,18 @@ class PlaygroundConfig(param.Parameterized):
         opt.schedule = None if self.schedule_name == "constant" else sched
         return opt
 
+    def change_layers(self, delta):
+        """The Playground's +/- layer buttons: add a hidden layer as wide as the last (4 when there is
+        none), or remove the last one."""
+        sizes = parse_hidden(self.hidden)
+        if delta > 0:
+            if len(sizes) >= MAX_DIAGRAM_LAYERS:
+                raise ValueError(f"at most {MAX_DIAGRAM_LAYERS} hidden layers from these buttons")
+            sizes.append(sizes[-1] if sizes else 4)
+        elif sizes:
+            sizes.pop()
+        self.hidden = ", ".join(map(str, sizes))
+
     @property
     def schedule(self):
         return self.schedules[self.schedule_name]

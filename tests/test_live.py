@@ -112,3 +112,19 @@ def test_parse_hidden(text, expected):
 def test_inconsistent_settings_explain_themselves(settings, message):
     with pytest.raises(ValueError, match=message):
         LiveTraining(_config(**settings))
+
+
+def test_layer_buttons_add_as_wide_as_the_last_and_remove_the_last():
+    config = PlaygroundConfig(hidden="6, 3")
+    config.change_layers(+1)
+    assert config.hidden == "6, 3, 3"
+    config.change_layers(-1)
+    config.change_layers(-1)
+    config.change_layers(-1)
+    assert config.hidden == ""
+    config.change_layers(-1)  # nothing left to remove: stays empty
+    config.change_layers(+1)
+    assert config.hidden == "4"
+    config.hidden = "2, 2, 2, 2, 2, 2, 2, 2"
+    with pytest.raises(ValueError, match="at most 8 hidden layers"):
+        config.change_layers(+1)

@@ -2,8 +2,8 @@
 
 Training runs in a per-session thread (lab.live.LiveTraining); the page's tick (apps.pacing) takes the
 newest frame and updates the views, so Bokeh models are only touched from the document's own thread.
-Files (upload, save, load, export) are in files.py, the same-init comparison in compare.py, the
-sidebar in sidebar.py.
+Files (upload, save, load, export) are in files.py, the same-init comparison in compare.py,
+click-to-add points in points.py, the sidebar in sidebar.py.
 """
 
 import time
@@ -16,13 +16,13 @@ from bokeh.models import Div
 from apps.pacing import FrameClock, LivePage, Transport
 from apps.playground.compare import Compare
 from apps.playground.files import Files
+from apps.playground.points import Points
 from apps.playground.sidebar import optimizer_widgets, sidebar
 from apps.playground.views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
 from apps.urlstate import UrlState
 from apps.widgets import Messages
-from lab import datasets
 from lab.live import LiveTraining
-from lab.playground import MAX_DIAGRAM_LAYERS, REBUILD_SETTINGS, PlaygroundConfig, parse_hidden
+from lab.playground import REBUILD_SETTINGS, PlaygroundConfig
 
 SLOW_VIEWS = {"status": 0.25, "curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # s between redraws
 
@@ -50,9 +50,6 @@ class Playground(LivePage):
         self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
         self.discrete = pn.widgets.Checkbox(name="Discretize output", value=False)
-        self.click_class = pn.widgets.RadioButtonGroup(name="Click adds", options=["off", "class 1", "class 0"],
-                                                       value="off")
-        self.clear_points = pn.widgets.Button(name="Clear added points", width=150)
         self.add_layer = pn.widgets.Button(name="+ layer", width=70)
         self.remove_layer = pn.widgets.Button(name="− layer", width=70)
         self.landscape_link = pn.pane.HTML("", width=330)
@@ -61,6 +58,7 @@ class Playground(LivePage):
         self.optimizer_box = pn.Column(sizing_mode="stretch_width")
         self.schedule_box = pn.Column(sizing_mode="stretch_width")
         self.files = Files(self)
+        self.points = Points(self)
         self.compare = Compare(self)
         self._wire()
         self.ready = False  # the URL is written once the page is connected (pn.state.onload): before, the
@@ -74,9 +72,8 @@ class Playground(LivePage):
         g = self.messages.guard
         self.show_test.param.watch(g(lambda e: self.boundary and self.boundary.show_test(e.new)), "value")
         self.discrete.param.watch(g(self.on_discrete), "value")
-        self.clear_points.on_click(g(self.on_clear_points))
-        self.add_layer.on_click(g(lambda e: self.change_layers(+1)))
-        self.remove_layer.on_click(g(lambda e: self.change_layers(-1)))
+        self.add_layer.on_click(g(lambda e: self.config.change_layers(+1)))
+        self.remove_layer.on_click(g(lambda e: self.config.change_layers(-1)))
         self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD_SETTINGS))
         self.config.param.watch(g(self.on_live_setting), ["optimizer_name", "schedule_name"])
         self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_frame", "max_epochs"])
@@ -114,7 +111,7 @@ class Playground(LivePage):
         self.digits = None
         if live.split.is_2d:
             self.boundary = BoundaryView(live)
-            self.boundary.figure.on_event(Tap, self.messages.guard(self.on_tap))
+            self.boundary.figure.on_event(Tap, self.messages.guard(self.points.on_tap))
             self.boundary.show_test(self.show_test.value)
             self.boundary.discrete = self.discrete.value
             first = pn.Row(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
@@ -177,40 +174,6 @@ class Playground(LivePage):
         if self.boundary:
             self.boundary.discrete = event.new
             self.boundary.update(self.live.latest)
-
-    def on_tap(self, event):
-        if self.click_class.value == "off" or self.live is None:
-            return
-        label = 1 if self.click_class.value == "class 1" else 0
-        if self.live.split.kind == "regression":
-            label = 1.0 if label else -1.0
-        self.added = datasets.add_point(self.live.split, event.x, event.y, label)
-        was_playing = self.transport.playing
-        params = self.live.model.params.copy()
-        self.stop_runs()
-        self.live = LiveTraining(self.config, split=self.added, init_params=params)
-        self.compared = None
-        self.boundary.live = self.live
-        self.boundary.set_points()
-        self.rendered = -1
-        if was_playing:
-            self.live.play()
-
-    def change_layers(self, delta):
-        """The Playground's +/- buttons: add a hidden layer (as wide as the last) or remove the last."""
-        sizes = parse_hidden(self.config.hidden)
-        if delta > 0:
-            if len(sizes) >= MAX_DIAGRAM_LAYERS:
-                raise ValueError(f"at most {MAX_DIAGRAM_LAYERS} hidden layers from these buttons")
-            sizes.append(sizes[-1] if sizes else 4)
-        elif sizes:
-            sizes.pop()
-        self.config.hidden = ", ".join(map(str, sizes))
-
-    def on_clear_points(self, event):
-        if self.added is not None:
-            self.added = None
-            self.rebuild()
 
     def on_loaded(self):
         self.ready = True

@@ -12,8 +12,8 @@ def sidebar(page):
     regenerate = pn.widgets.Button(name="Regenerate data", sizing_mode="stretch_width")
     regenerate.on_click(g(lambda e: setattr(c, "data_seed", (c.data_seed + 1) % 100000)))
     data = pn.Card(*param_widgets(c, names=["dataset", "noise", "test_ratio", "n_points", "features"]),
-                   regenerate, *page.files.data_widgets(), pn.pane.Markdown("**Click on the plot to add points**"),
-                   page.click_class, page.clear_points, title="Data", sizing_mode="stretch_width")
+                   regenerate, *page.files.data_widgets(), *page.points.widgets(), title="Data",
+                   sizing_mode="stretch_width")
     network = pn.Card(*param_widgets(c, names=["hidden"]), pn.Row(page.add_layer, page.remove_layer),
                       *param_widgets(c, names=["activation", "output", "loss", "init", "seed", "dtype", "backend"]),
                       title="Network", sizing_mode="stretch_width")

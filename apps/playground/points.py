@@ -1,0 +1,45 @@
+"""Click on the decision-boundary plot to add a point of the chosen class; the run goes on from its
+current weights with the new data (lab.data.datasets.add_point)."""
+
+import panel as pn
+
+from lab import datasets
+from lab.live import LiveTraining
+
+
+class Points:
+    """The click-to-add controls of one Playground (``page``)."""
+
+    def __init__(self, page):
+        self.page = page
+        self.choice = pn.widgets.RadioButtonGroup(name="Click adds", options=["off", "class 1", "class 0"],
+                                                  value="off")
+        self.clear = pn.widgets.Button(name="Clear added points", width=150)
+        self.clear.on_click(page.messages.guard(self.on_clear))
+
+    def widgets(self):
+        return [pn.pane.Markdown("**Click on the plot to add points**"), self.choice, self.clear]
+
+    def on_tap(self, event):
+        page = self.page
+        if self.choice.value == "off" or page.live is None:
+            return
+        label = 1 if self.choice.value == "class 1" else 0
+        if page.live.split.kind == "regression":
+            label = 1.0 if label else -1.0
+        page.added = datasets.add_point(page.live.split, event.x, event.y, label)
+        was_playing = page.transport.playing
+        params = page.live.model.params.copy()
+        page.stop_runs()
+        page.live = LiveTraining(page.config, split=page.added, init_params=params)
+        page.compared = None
+        page.boundary.live = page.live
+        page.boundary.set_points()
+        page.rendered = -1
+        if was_playing:
+            page.live.play()
+
+    def on_clear(self, event):
+        if self.page.added is not None:
+            self.page.added = None
+            self.page.rebuild()
