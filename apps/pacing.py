@@ -65,10 +65,11 @@ class FrameClock:
     def acknowledged(self):
         return int(self.ack.data["frame"][0])
 
-    def sent(self):
-        """Call once per frame the page sent."""
+    def sent(self, started=None):
+        """Call once per frame the page sent; ``started``: when it began drawing it (the interval between
+        frames counts from there, so the time a frame takes to draw is not added to the interval)."""
         self.frames += 1
-        self.last_sent = time.monotonic()
+        self.last_sent = time.monotonic() if started is None else started
         self.counter.data = {"frame": [self.frames]}
 
     def rebuilt(self):
@@ -82,7 +83,7 @@ class FrameClock:
             # this tick runs after the layout change went out: a frame number sent now comes back only
             # once the browser has applied everything before it
             self.layout_pending = False
-            self.sent()
+            self.sent(now)
             self.layout_frame, self.layout_sent_at = self.frames, now
             return False
         if self.acknowledged < self.layout_frame and now - self.layout_sent_at < self.layout_patience:
@@ -126,8 +127,9 @@ class LivePage(SessionPage):
     def tick(self):
         """The periodic callback: one frame when the clock allows it. Errors become a message."""
         try:
+            started = time.monotonic()
             if self.clock.ready() and self.frame():
-                self.clock.sent()
+                self.clock.sent(started)
             if self.transport.playing and self.finished():
                 self.transport.halt()
         except Exception as err:  # keep ticking; show what happened

@@ -60,3 +60,14 @@ def test_a_client_that_never_echoes_is_not_stalled(clock):
     assert not clock.ready()
     clock.advance(0.6)
     assert clock.ready()  # after patience, even with frames in flight
+
+
+def test_the_interval_counts_from_the_start_of_a_frame(clock):
+    """Drawing a frame takes time; the cap must not add it to the interval (that cost 15% of the rate)."""
+    clock.advance(1.0)
+    started = pacing.time.monotonic()
+    clock.advance(0.03)  # the frame took 30 ms to draw
+    clock.sent(started)
+    clock.echo()
+    clock.advance(0.025)  # 55 ms after the frame began, 25 ms after it was sent
+    assert clock.ready()
