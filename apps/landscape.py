@@ -42,7 +42,6 @@ class LandscapePage(LivePage):
         self.messages = Messages()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
         self.pending = None
-        self.last_epoch = -1
         self.live = None
         self.compared = None
         self.preset = pn.widgets.Select(name="Run", options=list(PRESETS), width=230)
@@ -54,19 +53,15 @@ class LandscapePage(LivePage):
             self.settings.from_query({k: v for k, v in query.items() if k in self.settings.names()})
         except ValueError as err:
             self.messages.show(f"The link's surface settings could not all be used: {err}", "warning")
-        self.ready = False
-        pn.state.onload(self.on_loaded)
         self.compute = pn.widgets.Button(name="Compute now", width=110)
         self.info = Div(text="", name="landscape_info", width=760, height=40)
         self.clock = FrameClock(max_fps=10)
-        self.clock.attach(self.info)
         self.url = UrlState("landscape")
-        self.url.attach(self.info)
         self.views = LandscapeViews(self)
         self._wire()
         config = self.config_from(query)
         self.start(config)
-        self.start_live(self.messages, self.transport, self.clock)
+        self.start_live(self.messages, self.transport, self.clock, self.url, self.info)
 
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
@@ -100,7 +95,6 @@ class LandscapePage(LivePage):
             other = compare_config(config, optimizer_name=self.compare.value)
             self.compared = LiveTraining(other, split=self.live.split, init_params=self.live.initial_params)
         self.data = landscape.subsample(self.live.X_train, self.live.split.y_train)
-        self.last_epoch = -1
         self.requested_epoch = 0  # a new run: auto-recompute counts from its epoch 0, not the old run's
         self.sync_url()
         self.views.loss_curve.data = dict(epoch=[], loss=[])
@@ -121,14 +115,9 @@ class LandscapePage(LivePage):
         self.settings.param.watch(g(lambda e: self.views.redraw()), "log_scale")
         self.settings.param.watch(g(lambda e: self.sync_url()), self.settings.names())
 
-    def on_loaded(self):
-        self.ready = True
-        self.sync_url()
-
     def sync_url(self):
         """The run's settings (as a playground link gives them) and the surface settings into the URL."""
-        if self.ready:
-            self.url.write({**self.live.config.to_query(), **self.settings.to_query()})
+        self.url.write({**self.live.config.to_query(), **self.settings.to_query()})
 
     def settings_json(self):
         return json.dumps({"run": self.live.config.to_dict(), "surface": self.settings.to_dict()}, indent=2)
@@ -146,14 +135,6 @@ class LandscapePage(LivePage):
 
     def on_reset(self):
         self.start(self.live.config)
-
-    def on_step(self):
-        self.transport.halt()
-        for run in self.runs():
-            run.step_epoch()
-
-    def finished(self):
-        return not self.live.running
 
     # ----- surfaces ------------------------------------------------------------------------------------
     def request(self):

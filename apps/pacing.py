@@ -58,7 +58,8 @@ class FrameClock:
         self.layout_sent_at = 0.0
 
     def attach(self, model):
-        """The two sources must belong to the document: hang them on a model the page shows."""
+        """The two sources must belong to the document: hang them on a model the page shows
+        (LivePage.start_live does)."""
         model.tags = [*model.tags, self.counter, self.ack]
 
     @property
@@ -98,13 +99,18 @@ class LivePage(SessionPage):
 
     Subclasses define ``frame()``: send the newest state to the views if there is any, and return
     True when something was sent. They may override ``on_play``, ``on_step``, ``on_reset`` and
-    ``finished()`` (True once the run stopped itself, so the play button goes back to 'play').
+    ``finished()`` (True once the run stopped itself, so the play button goes back to 'play'); the
+    defaults act on the page's runs (``live``, ``compared``).
     """
 
     PERIOD_MS = 15
 
-    def start_live(self, messages, transport, clock):
+    def start_live(self, messages, transport, clock, url, anchor):
+        """Wires the controls and starts the tick. ``anchor``: a model the page shows, which carries the
+        clock's and the URL's data sources into the document."""
         self.messages, self.transport, self.clock = messages, transport, clock
+        clock.attach(anchor)
+        url.attach(anchor)
         g = messages.guard
         transport.play.param.watch(g(lambda e: self.on_play(bool(e.new))), "value")
         transport.step.on_click(g(lambda e: self.on_step()))
@@ -116,13 +122,17 @@ class LivePage(SessionPage):
             run.play() if playing else run.pause()
 
     def on_step(self):
-        pass
+        """One epoch of every run, paused."""
+        self.transport.halt()
+        for run in self.runs():
+            run.step_epoch()
 
     def on_reset(self):
         pass
 
     def finished(self):
-        return False
+        """True once the page's run stopped itself (diverged, early stopped, epoch limit)."""
+        return self.live is not None and not self.live.running
 
     def tick(self):
         """The periodic callback: one frame when the clock allows it. Errors become a message."""

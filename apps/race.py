@@ -26,8 +26,8 @@ class RacePage(LivePage):
         note = ""
         query = {k: v for k, v in query.items() if k != "page"}
         try:
-            note = self.config.load_preset(query.get("preset", DEFAULT_PRESET)
-                                           if query.get("preset", DEFAULT_PRESET) in race.PRESETS else DEFAULT_PRESET)
+            preset = query.get("preset")
+            note = self.config.load_preset(preset if preset in race.PRESETS else DEFAULT_PRESET)
             self.config.from_query({k: v for k, v in query.items() if k != "preset"})
         except ValueError as err:
             self.messages.show(f"The link's settings could not all be used: {err}", "warning")
@@ -44,16 +44,13 @@ class RacePage(LivePage):
         self.figures = pn.Column(sizing_mode="stretch_width")
         self.counter = Div(text="0", name="race_step", width=80, height=20)
         self.clock = FrameClock(max_fps=25)
-        self.clock.attach(self.counter)
         self.url = UrlState("race")
-        self.url.attach(self.counter)
         self.views = RaceViews(self)
         self.racers = RacerCards(self)
         self._wire()
-        self.ready = False
-        pn.state.onload(self.on_loaded)
         self.load_race(self.race, note)
-        self.start_live(self.messages, self.transport, self.clock)
+        self.sync_url()
+        self.start_live(self.messages, self.transport, self.clock, self.url, self.counter)
 
     # ----- wiring ----------------------------------------------------------------------------------
     def _wire(self):
@@ -78,17 +75,11 @@ class RacePage(LivePage):
         self.advance(self.config.speed)
         return True
 
-    def on_loaded(self):
-        self.ready = True
-        self.sync_url()
-
     def sync_url(self):
         """The whole race into the URL (replacing the query, so removed racers leave no keys behind)."""
         self.config.capture(self.race)
-        if self.ready:
-            self.url.write(self.config.to_query())
+        self.url.write(self.config.to_query())
 
-    # ----- racers ----------------------------------------------------------------------------------
     # ----- surfaces and presets ----------------------------------------------------------------------
     def load_race(self, new_race, note=""):
         self.race = new_race
@@ -96,10 +87,13 @@ class RacePage(LivePage):
         self.racers.rebuild()
         self.build_figures()
 
-    def _swap_surface(self, surface):
-        racers = [(r.name, {k: v for k, v in r.optimizer.param.values().items() if k not in ("name", "schedule")})
-                  for r in self.race.racers]
-        self.load_race(race.Race(surface, racers=racers))
+    def _swap_surface(self):
+        """The surface the settings now name, with the same racers (hyperparameters and schedules), each
+        from that surface's own start."""
+        self.config.capture(self.race)
+        with param.parameterized.discard_events(self.config):
+            self.config.start = None
+        self.load_race(self.config.make_race())
         self.sync_url()
 
     def on_surface(self, event):
@@ -108,14 +102,14 @@ class RacePage(LivePage):
         with param.parameterized.discard_events(self.config):
             self.config.formula = ""
             self.config.preset = NO_PRESET  # the surface no longer is the preset's
-        self._swap_surface(self.config.make_surface())
+        self._swap_surface()
 
     def on_formula(self, event):
         text = self.config.formula
-        surface = surfaces.parse(text)
+        surface = surfaces.parse(text)  # refused here, with its message, before anything changes
+        self._swap_surface()
         self.messages.show(f"Using f(x, y) = {text}; its exact gradient is "
                            f"({surface.gradient_source[0]}, {surface.gradient_source[1]}).", "success")
-        self._swap_surface(surface)
 
     def on_preset(self, event):
         if self.loading or event.new not in race.PRESETS:

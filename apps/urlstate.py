@@ -8,6 +8,7 @@ rather than walking through every drag). Panel's ``pn.state.location`` lagged on
 
 from urllib.parse import urlencode
 
+import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS
 
 
@@ -18,6 +19,11 @@ class UrlState:
         self.source.js_on_change("data", CustomJS(code="""
             const query = cb_obj.data.query[0];
             if (query) window.history.replaceState(window.history.state, "", window.location.pathname + query);"""))
+        # Until the browser is connected a write would go out inside the document, where no change event
+        # runs the CustomJS; so the newest query waits and is written once the page has loaded.
+        self.connected = False
+        self.waiting = None
+        pn.state.onload(self.on_connected)
 
     def attach(self, model):
         """The source must belong to the document: hang it on a model the page shows."""
@@ -25,4 +31,13 @@ class UrlState:
 
     def write(self, query):
         """Replaces the whole query with ``page=...`` and these settings."""
-        self.source.data = {"query": ["?" + urlencode({"page": self.page, **query})]}
+        text = "?" + urlencode({"page": self.page, **query})
+        if self.connected:
+            self.source.data = {"query": [text]}
+        else:
+            self.waiting = text
+
+    def on_connected(self):
+        self.connected = True
+        if self.waiting is not None:
+            self.source.data = {"query": [self.waiting]}

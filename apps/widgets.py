@@ -138,12 +138,12 @@ def empty_source(name, *columns):
     return ColumnDataSource({column: [] for column in columns}, name=name)
 
 
-def settings_card(dump, load, filename, messages):
+def settings_card(dump, load, filename, messages, *extra):
     """Save / load a page's settings as a JSON file: ``dump()`` gives the text, ``load(text)`` applies it
-    (a ValueError becomes a message naming what is wrong)."""
+    (a ValueError becomes a message naming what is wrong); ``extra``: more widgets for the card."""
     wide = dict(sizing_mode="stretch_width")
     save = pn.widgets.FileDownload(callback=lambda: io.StringIO(dump()), filename=filename,
                                    label="Save settings (.json)", **wide)
     upload = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
     upload.param.watch(messages.guard(lambda e: e.new and load(e.new.decode("utf-8", errors="replace"))), "value")
-    return pn.Card(upload, save, title="Save / load", collapsed=True, **wide)
+    return pn.Card(upload, save, *extra, title="Save / load", collapsed=True, **wide)

@@ -7,6 +7,7 @@ import tempfile
 
 import panel as pn
 
+from apps.widgets import settings_card
 from lab import datasets
 
 
@@ -21,11 +22,7 @@ class Files:
         self.label_column = pn.widgets.TextInput(name="Label column", value="label", **wide)
         # an empty file arrives as value None with a new file name: watch both, decide from what is there
         self.upload.param.watch(g(self.on_upload), ["value", "filename"])
-        self.settings_in = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
-        self.settings_in.param.watch(g(self.on_load_settings), "value")
         self.downloads = [
-            pn.widgets.FileDownload(callback=lambda: io.StringIO(page.config.to_json()),
-                                    filename="lab-settings.json", label="Save settings (.json)", **wide),
             pn.widgets.FileDownload(callback=self.weights_file, filename="lab-weights.npz",
                                     label="Export weights (.npz)", **wide),
             pn.widgets.FileDownload(callback=lambda: io.StringIO(page.live.history_csv()),
@@ -36,8 +33,9 @@ class Files:
         return [pn.pane.Markdown("**Your own data** (CSV with a header)"), self.label_column, self.upload]
 
     def card(self):
-        return pn.Card(self.settings_in, *self.downloads, title="Save / load", collapsed=True,
-                       sizing_mode="stretch_width")
+        page = self.page
+        return settings_card(page.config.to_json, self.load_settings, "lab-settings.json", page.messages,
+                             *self.downloads)
 
     def on_upload(self, *events):
         page = self.page
@@ -64,11 +62,10 @@ class Files:
         page.messages.show(f"Loaded {split.name}: {len(split.y_train)} training and {len(split.y_test)} test "
                            f"rows, {split.n_features} features, {split.kind}.", "success")
 
-    def on_load_settings(self, event):
-        if event.new:
-            self.page.config.from_json(event.new.decode("utf-8", errors="replace"))
-            self.page.fill_optimizer_box()
-            self.page.rebuild()
+    def load_settings(self, text):
+        self.page.config.from_json(text)
+        self.page.fill_optimizer_box()
+        self.page.rebuild()
 
     def weights_file(self):
         buffer = io.BytesIO()

@@ -44,9 +44,7 @@ class Playground(LivePage):
         # at a few hertz: a Div whose text changes makes the browser lay out the whole page again (~30 ms).
         self.status = Div(text="", name="status", width=900, height=22)
         self.clock = FrameClock()
-        self.clock.attach(self.status)
         self.url = UrlState("playground")
-        self.url.attach(self.status)
         self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
         self.discrete = pn.widgets.Checkbox(name="Discretize output", value=False)
@@ -61,11 +59,9 @@ class Playground(LivePage):
         self.points = Points(self)
         self.compare = Compare(self)
         self._wire()
-        self.ready = False  # the URL is written once the page is connected (pn.state.onload): before, the
-        self.rebuild()      # query would go out with the document and never run its CustomJS
+        self.rebuild()
         self.clock.layout_pending = False  # the first layout goes out with the whole document
-        pn.state.onload(self.on_loaded)  # stylesheet URLs for other sessions (they fall back to a CDN)
-        self.start_live(messages, self.transport, self.clock)
+        self.start_live(messages, self.transport, self.clock, self.url, self.status)
 
     # ----- controls --------------------------------------------------------------------------------
     def _wire(self):
@@ -146,18 +142,8 @@ class Playground(LivePage):
             return
         super().on_play(playing)
 
-    def on_step(self):
-        if self.live is None:
-            return
-        self.transport.halt()
-        for run in self.runs():
-            run.step_epoch()
-
     def on_reset(self):
         self.rebuild()
-
-    def finished(self):
-        return self.live is not None and not self.live.running
 
     def on_rebuild_setting(self, event):
         if event.name == "dataset":
@@ -175,17 +161,12 @@ class Playground(LivePage):
             self.boundary.discrete = event.new
             self.boundary.update(self.live.latest)
 
-    def on_loaded(self):
-        self.ready = True
-        self.sync_url()
-
     def sync_url(self):
         query = self.config.to_query()
         link = "&".join(f"{k}={quote(str(v))}" for k, v in query.items())
         self.landscape_link.object = (f'<a href="?page=landscape&{link}" target="_blank">Open this setup in the loss '
                                       "landscape page</a> (same seed: same data, weights and run)")
-        if self.ready:
-            self.url.write(query)
+        self.url.write(query)
 
     # ----- frames ----------------------------------------------------------------------------------
     def frame(self):
