@@ -99,6 +99,10 @@ def test_race_settings_live_in_the_url(server, page, console):
     _set_slider(page, "Momentum", 0.7, 0.3)
     assert wait_until(lambda: "r0.momentum=0.3" in current_url(page)), current_url(page)
     assert "condition=40" in current_url(page) and "r1.sched.every=3" in current_url(page)
+    page.get_by_label("Surface").select_option("beale")  # a new surface keeps the racers and their schedules
+    assert wait_until(lambda: "surface=beale" in current_url(page)), current_url(page)
+    assert "r1.schedule=step" in current_url(page) and "r0.momentum=0.3" in current_url(page)
+    assert page.get_by_label("Schedule").nth(1).input_value() == "step"
     page.get_by_text("Remove").first.click()
     assert wait_until(lambda: "racers=adamw&" in current_url(page)), current_url(page)
     assert "r1." not in current_url(page)
