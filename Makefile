@@ -30,6 +30,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 serve: install
+	$(BIN)/python -m lab.warmup
 	$(BIN)/panel serve apps/ --port $(PORT)
 
 chromium:

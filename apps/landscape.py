@@ -36,12 +36,12 @@ PRESETS = {
 
 
 class LandscapePage(LivePage):
-    PERIOD_MS = 100
 
     def __init__(self, query):
         self.messages = Messages()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
         self.pending = None
+        self.drawn = -1
         self.live = None
         self.compared = None
         self.preset = pn.widgets.Select(name="Run", options=list(PRESETS), width=230)
@@ -61,7 +61,7 @@ class LandscapePage(LivePage):
         self._wire()
         config = self.config_from(query)
         self.start(config)
-        self.start_live(self.messages, self.transport, self.clock, self.url, self.info)
+        self.start_live(self.messages, self.transport, self.clock, self.url, self.info, query)
 
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
@@ -162,8 +162,13 @@ class LandscapePage(LivePage):
             return result
         self.pending = self.executor.submit(work)
 
+    def has_news(self):
+        return (super().has_news() or self.pending is not None
+                or (self.live is not None and self.live.frames_made != self.drawn))
+
     def frame(self):
         """Loss curve, a finished surface, and the next surface when N epochs have passed."""
+        self.drawn = self.live.frames_made
         frame = self.live.take()
         epochs = self.views.loss_curve.data["epoch"]
         sent = False

@@ -1,25 +1,41 @@
-"""What every live page shares: the play / step / reset controls and the frame clock that decides when
-the page may send the browser another frame.
+"""What every live page shares: the play / step / reset controls, the frame clock that decides when a
+page may send its browser another frame, and the server-wide pacer that shares frames out.
 
-The clock's rules, in the order ``FrameClock.ready`` applies them:
+One server process feeds every tab from one event-loop thread, so frames are that thread's to share:
 
-* after views were rebuilt, their data waits until the browser has their layout. Data sent to a model
-  the browser does not know yet is dropped ("reference ... isn't known") and the view stays empty;
-* at most ``max_fps`` frames a second;
-* at most ``in_flight`` frames the browser has not yet acknowledged, so a slow laptop gets fewer frames
-  instead of a growing lag.
+* ``Pacer``: one timer per server process (not one per tab) measures how busy the event loop is and
+  sets the frame rate every student page gets; presenter pages (``?present=1``) get their full rate
+  first. Pages with nothing new to show, hidden tabs and paused runs cost nothing.
+* ``FrameClock``: per page. After views were rebuilt, their data waits until the browser has their
+  layout (data sent to a model the browser does not know yet is dropped: "reference ... isn't known").
+  At most the pacer's rate, and at most ``in_flight`` frames the browser has not acknowledged, so a
+  slow laptop gets fewer frames instead of a growing lag.
+* ``one_message``: a frame's changes go to the browser as one combined message, not one per change.
 
 The browser acknowledges a frame by echoing its number (a CustomJS on a data source no glyph draws).
 A client that never echoes (a script, a test's light client) is not stalled: after ``patience`` seconds
 the clock goes on without the echo.
 """
 
+import json
+import os
 import time
+from contextlib import contextmanager
 
 import panel as pn
+from bokeh.core.property.validation import validate
 from bokeh.models import ColumnDataSource, CustomJS
+from bokeh.settings import settings
+from panel.io.state import set_curdoc
 
 from apps.sessions import SessionPage
+
+# Bokeh looks this setting up (environment, config files) for every model it serialises; set once,
+# the lookup is immediate. It was 18% of the event loop's time with a class connected.
+settings.serialize_include_defaults.set_value(False)
+# Arrays inside frame messages (see patch_message) are gzipped first; level 0 stores them (compressing a
+# few kB for a loopback or classroom network cost more than sending them).
+settings.compression_level.set_value(0)
 
 
 class Transport:
@@ -44,13 +60,19 @@ class Transport:
 class FrameClock:
     """Frame numbers sent to the browser and echoed back; see the module docstring for the rules."""
 
-    def __init__(self, max_fps=22.0, in_flight=3, patience=1.0, layout_patience=5.0):
+    def __init__(self, max_fps=22.0, in_flight=4, patience=1.0, layout_patience=5.0):
+        self.max_fps = max_fps
         self.min_interval = 1.0 / max_fps
         self.in_flight, self.patience, self.layout_patience = in_flight, patience, layout_patience
         self.counter = ColumnDataSource(data={"frame": [0]}, name="frame_counter")
         self.ack = ColumnDataSource(data={"frame": [0]}, name="frame_ack")
-        self.counter.js_on_change("data", CustomJS(args=dict(ack=self.ack),
-                                                   code="ack.data = {frame: [cb_obj.data.frame[0]]}"))
+        # every other frame is echoed (each echo is a message the server decodes against the whole page);
+        # layout markers are always even (see ready)
+        self.counter.js_on_change("data", CustomJS(args=dict(ack=self.ack), code="""
+            const frame = cb_obj.data.frame[0];
+            if (frame % 2 == 0) ack.data = {frame: [frame]};"""))
+        # the tab's visibility, reported by the browser: a hidden tab gets no frames
+        self.visibility = ColumnDataSource(data={"visible": [1]}, name="tab_visible")
         self.frames = 0
         self.last_sent = 0.0
         self.layout_pending = False
@@ -58,13 +80,23 @@ class FrameClock:
         self.layout_sent_at = 0.0
 
     def attach(self, model):
-        """The two sources must belong to the document: hang them on a model the page shows
-        (LivePage.start_live does)."""
-        model.tags = [*model.tags, self.counter, self.ack]
+        """The sources must belong to the document: hang them on a model the page shows (LivePage.start_live
+        does), and have the browser report when the tab is hidden or shown again."""
+        model.tags = [*model.tags, self.counter, self.ack, self.visibility]
+        doc = pn.state.curdoc
+        if doc is not None:
+            doc.js_on_event("document_ready", CustomJS(args=dict(src=self.visibility), code="""
+                const report = () => { src.data = {visible: [document.hidden ? 0 : 1]} };
+                document.addEventListener('visibilitychange', report);
+                report();"""))
 
     @property
     def acknowledged(self):
         return int(self.ack.data["frame"][0])
+
+    @property
+    def visible(self):
+        return bool(self.visibility.data["visible"][0])
 
     def sent(self, started=None):
         """Call once per frame the page sent; ``started``: when it began drawing it (the interval between
@@ -77,45 +109,259 @@ class FrameClock:
         """Call when views were replaced: their data waits for the browser to confirm the layout."""
         self.layout_pending = True
 
-    def ready(self):
-        """True when the page may send a frame now."""
+    def ready(self, fps=None):
+        """True when the page may send a frame now, at most ``fps`` a second (default: max_fps)."""
         now = time.monotonic()
         if self.layout_pending:
             # this tick runs after the layout change went out: a frame number sent now comes back only
             # once the browser has applied everything before it
             self.layout_pending = False
+            self.frames += self.frames % 2 == 0  # the marker's number is even: the browser echoes it
             self.sent(now)
             self.layout_frame, self.layout_sent_at = self.frames, now
             return False
         if self.acknowledged < self.layout_frame and now - self.layout_sent_at < self.layout_patience:
             return False
         since = now - self.last_sent
+        interval = self.min_interval if fps is None else 1.0 / min(fps, self.max_fps)
         unacknowledged = self.frames - self.acknowledged
-        return since >= self.min_interval and (unacknowledged <= self.in_flight or since >= self.patience)
+        return since >= interval and (unacknowledged <= self.in_flight or since >= self.patience)
+
+    def may_ask(self, fps):
+        """A cheap test for the pacer: could ``ready(fps)`` be true now? (It does not send anything.)"""
+        return self.layout_pending or (self.visible and time.monotonic() - self.last_sent >= 1.0 / fps)
+
+
+@contextmanager
+def one_message(doc):
+    """Every change made inside goes to the browser as one PATCH-DOC message.
+
+    Bokeh sends one message per changed property, and each message walks the whole document (hundreds
+    of models) to serialise it: most of a frame's cost on the event loop. Inside a locked session
+    callback (the pacer's ticks are), the changes are held and combined here, and the session's write
+    of them is one message; Python-side change callbacks still run for each change. Elsewhere (a
+    notebook, a test without a server) this does nothing special.
+    """
+    context = getattr(doc, "session_context", None) if doc is not None else None
+    session = getattr(context, "_session", None)
+    callbacks = doc.callbacks if doc is not None else None
+    if session is None or session._pending_writes is None or callbacks.hold_value is not None:
+        yield
+        return
+    doc.hold("combine")
+    try:
+        yield
+    finally:
+        events = list(callbacks._held_events)
+        callbacks._held_events = []
+        callbacks._hold = None
+        _deliver(doc, session, events)
+
+
+def _deliver(doc, session, events):
+    from bokeh.document.callbacks import invoke_with_curdoc
+
+    if not events:
+        return
+    others = [cb for key, cb in doc.callbacks._change_callbacks.items() if key is not session]
+    for event in events:
+        if event.callback_invoker is not None:
+            invoke_with_curdoc(doc, event.callback_invoker)
+        for cb in others:
+            invoke_with_curdoc(doc, lambda cb=cb, event=event: cb(event))
+    if session._subscribed_connections:
+        message = patch_message(doc, events)
+        for connection in session._subscribed_connections:
+            session._pending_writes.append(connection._socket.send_message(message))
+
+
+def patch_message(doc, events):
+    """One PATCH-DOC message for ``events``, as Bokeh's own ``patch_doc.create`` makes it, with two
+    differences measured on the event loop of a server feeding a class:
+
+    * arrays travel inside the message (base64 of a level-0 gzip) rather than as separate binary
+      frames: a frame's dozen small arrays were two websocket writes each;
+    * references to models the browser already has are made on demand, not for all ~500 models of
+      the page before every message.
+    """
+    from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
+
+    serializer = _FrameSerializer(doc.models)
+    content = PatchJson(events=serializer.encode(events))
+    doc.models.flush_synced(lambda model: not serializer.has_ref(model))
+    return patch_doc(patch_doc.create_header(), {}, content)
+
+
+def _frame_serializer():
+    from bokeh.core.serialization import Serializer
+    from bokeh.model import Model
+
+    class FrameSerializer(Serializer):
+        def __init__(self, models):
+            super().__init__(deferred=False)
+            self.models = models
+
+        def synced(self, obj):
+            return (isinstance(obj, Model) and self.models._models.get(obj.id) is obj
+                    and obj not in self.models._new_models)
+
+        def has_ref(self, obj):
+            return super().has_ref(obj) or self.synced(obj)
+
+        def get_ref(self, obj):
+            ref = super().get_ref(obj)
+            return obj.ref if ref is None and self.synced(obj) else ref
+
+    return FrameSerializer
+
+
+_FrameSerializer = _frame_serializer()
+
+
+class Pacer:
+    """Shares the event loop's frames among the live pages of one server process.
+
+    Every ``PERIOD`` seconds (one timer for the whole process) it asks each page whether it has
+    something new and may send it, and schedules that page's frame on its document. Every
+    ``WINDOW`` seconds it measures two loads: the event loop's (its thread's CPU time over wall
+    time) and the machine's (busy share of all cores, from /proc/stat where there is one: training
+    threads, other server processes, a browser on the same machine). It moves the students' frame
+    rate until both are under their targets: presenters keep their full rate, students share the
+    rest evenly. With ``LAB_STATS=path`` set, it writes its counters there once a second.
+    """
+
+    PERIOD = 0.01
+    WINDOW = 0.5
+    TARGET_LOAD = 0.7
+    TARGET_MACHINE = 0.85
+    MIN_FPS, MAX_FPS = 0.5, 22.0
+
+    def __init__(self):
+        self.pages = []
+        self.student_fps = self.MAX_FPS
+        self.frames = 0            # frames delivered, all pages together
+        self.load = 0.0            # share of the last window the event loop was busy
+        self.machine = 0.0         # share of the last window all cores were busy
+        self.cpu_ticks = machine_ticks()
+        self.timer = None
+        self.window_start = time.monotonic()
+        self.cpu_start = time.thread_time()
+        self.cpu_total = 0.0
+        self.stats_path = os.environ.get("LAB_STATS")
+        self.stats_written = 0.0
+
+    def join(self, page):
+        """Called on the event loop when a page is built (its document's lock is held)."""
+        self.pages.append(page)
+        if self.timer is None:
+            from tornado.ioloop import PeriodicCallback
+
+            self.timer = PeriodicCallback(self.tick, 1000 * self.PERIOD)
+            self.timer.start()
+
+    def leave(self, page):
+        if page in self.pages:
+            self.pages.remove(page)
+
+    def fps_for(self, page):
+        return page.clock.max_fps if page.presenter else min(page.clock.max_fps, self.student_fps)
+
+    def tick(self):
+        now = time.monotonic()
+        if now - self.window_start >= self.WINDOW:
+            self._measure(now)
+        # presenters first: a frame scheduled earlier is sent earlier
+        for page in sorted(self.pages, key=lambda p: not p.presenter):
+            if page.scheduled:
+                continue
+            if page.clock.may_ask(self.fps_for(page)) and page.has_news():
+                page.scheduled = True
+                page.document.add_next_tick_callback(page.paced_tick)
+
+    def _measure(self, now):
+        cpu = time.thread_time()  # this timer runs on the event loop's thread: its CPU time
+        busy = cpu - self.cpu_start
+        self.cpu_total += busy
+        self.load = busy / (now - self.window_start)
+        self.window_start, self.cpu_start = now, cpu
+        ticks = machine_ticks()
+        if ticks and self.cpu_ticks:
+            total, idle = (a - b for a, b in zip(ticks, self.cpu_ticks))
+            self.machine = 1.0 - idle / total if total > 0 else 0.0
+        self.cpu_ticks = ticks
+        if any(not p.presenter and p.has_news() for p in self.pages):
+            over = max(self.load / self.TARGET_LOAD, self.machine / self.TARGET_MACHINE, 1e-3)
+            change = min(1.25, max(0.6, 1.0 / over))
+            self.student_fps = min(self.MAX_FPS, max(self.MIN_FPS, self.student_fps * change))
+        else:
+            self.student_fps = self.MAX_FPS
+        if self.stats_path and now - self.stats_written >= 1.0:
+            self.stats_written = now
+            self.write_stats()
+
+    def write_stats(self):
+        stats = {"time": time.time(), "loop_cpu": self.cpu_total, "frames": self.frames, "load": self.load,
+                 "machine": self.machine,
+                 "pages": len(self.pages), "student_fps": self.student_fps,
+                 "presenters": sum(p.presenter for p in self.pages)}
+        tmp = f"{self.stats_path}.tmp"
+        with open(tmp, "w") as f:
+            json.dump(stats, f)
+        os.replace(tmp, self.stats_path)
+
+
+def machine_ticks():
+    """(all, idle) CPU ticks of the machine since boot, or None where /proc/stat is not there."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+
+
+PACER = Pacer()
 
 
 class LivePage(SessionPage):
-    """A page that shows something moving: a Transport, a FrameClock and a periodic tick.
+    """A page that shows something moving: a Transport, a FrameClock, and frames paced by the PACER.
 
     Subclasses define ``frame()``: send the newest state to the views if there is any, and return
-    True when something was sent. They may override ``on_play``, ``on_step``, ``on_reset`` and
-    ``finished()`` (True once the run stopped itself, so the play button goes back to 'play'); the
-    defaults act on the page's runs (``live``, ``compared``).
+    True when something was sent, and ``has_news()`` when they have more to show than while playing.
+    They may override ``on_play``, ``on_step``, ``on_reset`` and ``finished()`` (True once the run
+    stopped itself, so the play button goes back to 'play'); the defaults act on the page's runs
+    (``live``, ``compared``). A page opened with ``?present=1`` is a presenter's (the projector).
     """
 
-    PERIOD_MS = 15
+    presenter = False
+    scheduled = False   # a frame of this page waits on its document's queue
+    document = None
+    pacer = PACER
 
-    def start_live(self, messages, transport, clock, url, anchor):
-        """Wires the controls and starts the tick. ``anchor``: a model the page shows, which carries the
+    def start_live(self, messages, transport, clock, url, anchor, query=None):
+        """Wires the controls and joins the pacer. ``anchor``: a model the page shows, which carries the
         clock's and the URL's data sources into the document."""
         self.messages, self.transport, self.clock = messages, transport, clock
+        self.presenter = str((query or {}).get("present", "")).lower() in ("1", "true", "yes")
         clock.attach(anchor)
         url.attach(anchor)
         g = messages.guard
         transport.play.param.watch(g(lambda e: self.on_play(bool(e.new))), "value")
         transport.step.on_click(g(lambda e: self.on_step()))
         transport.reset.on_click(g(lambda e: self.on_reset()))
-        self.start_ticking(self.tick, self.PERIOD_MS)
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            self.document = doc
+            self.pacer.join(self)
+            self.register(doc.session_context.id)
+
+    def stop(self):
+        self.pacer.leave(self)
+        super().stop()
+
+    def has_news(self):
+        """True when a frame would show something new (the pacer asks only such pages)."""
+        return self.transport.playing or self.clock.layout_pending
 
     def on_play(self, playing):
         for run in self.runs():
@@ -134,13 +380,26 @@ class LivePage(SessionPage):
         """True once the page's run stopped itself (diverged, early stopped, epoch limit)."""
         return self.live is not None and not self.live.running
 
-    def tick(self):
-        """The periodic callback: one frame when the clock allows it. Errors become a message."""
+    def pace_note(self):
+        """Says so when the server is sharing frames out and this page gets fewer than it could."""
+        fps = self.pacer.fps_for(self)
+        return "" if fps >= self.clock.max_fps else f" · shared server: {fps:.0f} frames/s"
+
+    def paced_tick(self):
+        """The pacer's frame, on the document's own thread with its lock: one message to the browser."""
+        self.scheduled = False
+        # the views' data comes from the lab's own frames: Bokeh's per-value property checks are skipped
+        with set_curdoc(self.document), one_message(self.document), validate(False):
+            self.tick(self.pacer.fps_for(self))
+
+    def tick(self, fps=None):
+        """One frame when the clock allows it. Errors become a message."""
         try:
             started = time.monotonic()
-            if self.clock.ready() and self.frame():
+            if self.clock.ready(fps) and self.frame():
                 self.clock.sent(started)
+                self.pacer.frames += 1
             if self.transport.playing and self.finished():
                 self.transport.halt()
-        except Exception as err:  # keep ticking; show what happened
+        except Exception as err:  # keep going; show what happened
             self.messages.show(f"Display error: {type(err).__name__}: {err}", "danger")

@@ -18,7 +18,6 @@ DEFAULT_PRESET = "race on Rosenbrock"
 
 
 class RacePage(LivePage):
-    PERIOD_MS = 40
 
     def __init__(self, query):
         self.messages = Messages()
@@ -50,7 +49,7 @@ class RacePage(LivePage):
         self._wire()
         self.load_race(self.race, note)
         self.sync_url()
-        self.start_live(self.messages, self.transport, self.clock, self.url, self.counter)
+        self.start_live(self.messages, self.transport, self.clock, self.url, self.counter, query)
 
     # ----- wiring ----------------------------------------------------------------------------------
     def _wire(self):

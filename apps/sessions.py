@@ -2,8 +2,6 @@
 
 import threading
 
-import panel as pn
-
 _OWNED = {}
 _GUARD = threading.Lock()
 
@@ -27,21 +25,12 @@ def release(session_id):
               flush=True)
 
 
-def warm_up():
-    """Loads (or compiles) every kernel a page uses, so no visitor waits for compilation."""
-    from lab.engine.warmup import warm_up as warm
-
-    seconds = warm()
-    print(f"lab: kernels ready in {seconds:.1f} s", flush=True)
-
-
 class SessionPage:
-    """What a page owns in one browser session: its live runs (``live``, ``compared``) and its periodic
-    callback. ``start_ticking`` registers the page, so closing the tab stops all of it."""
+    """What a page owns in one browser session: its live runs (``live``, ``compared``). ``register``
+    ties the page to its session, so closing the tab stops all of it."""
 
     live = None
     compared = None
-    callback = None
 
     def runs(self):
         return [r for r in (self.live, self.compared) if r is not None]
@@ -56,11 +45,6 @@ class SessionPage:
     def stop(self):
         """Everything this tab owns stops (closing the tab calls this)."""
         self.stop_runs()
-        if self.callback is not None:
-            self.callback.stop()
 
-    def start_ticking(self, tick, period_ms):
-        self.callback = pn.state.add_periodic_callback(tick, period=period_ms)
-        session = pn.state.curdoc.session_context if pn.state.curdoc else None
-        if session is not None:
-            register(session.id, self)
+    def register(self, session_id):
+        register(session_id, self)

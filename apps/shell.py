@@ -5,6 +5,8 @@ import traceback
 
 import panel as pn
 
+from apps.startup import KERNELS, preparing
+
 log = logging.getLogger("lab.apps")
 
 PAGES = {
@@ -51,10 +53,15 @@ def build():
     page = query.get("page", DEFAULT_PAGE)
     if page not in PAGES:
         page = DEFAULT_PAGE
-    try:
-        content = importlib.import_module(PAGES[page][1]).build(query)
-    except Exception as err:  # a page that cannot be built says so in words, never as a traceback
-        log.error("building page %s failed:\n%s", page, traceback.format_exc())
-        content = pn.pane.Alert(f"This page could not be built ({type(err).__name__}: {err}). "
-                                "Try the link without its settings, or another page.", alert_type="danger")
+
+    def build_page():
+        try:
+            return importlib.import_module(PAGES[page][1]).build(query)
+        except Exception as err:  # a page that cannot be built says so in words, never as a traceback
+            log.error("building page %s failed:\n%s", page, traceback.format_exc())
+            return pn.pane.Alert(f"This page could not be built ({type(err).__name__}: {err}). "
+                                 "Try the link without its settings, or another page.", alert_type="danger")
+
+    served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
+    content = build_page() if KERNELS.ready.is_set() or not served else preparing(build_page)
     return pn.Column(navigation(page), content, sizing_mode="stretch_width", name="lab")

@@ -1,11 +1,14 @@
-"""A training run driven a frame at a time, for the pages (by a background thread) or for a notebook
-(by calling ``advance``). Each frame is a plain dict of NumPy arrays that a view can render.
+"""A training run for the pages (driven by a background thread) or for a notebook (by calling
+``advance``). A frame is a plain dict of NumPy arrays that a view can render.
 
-The thread calls the fused kernel (K steps, GIL released), builds one frame, and waits until the page
-has taken it (or a second has passed), so an abandoned page costs almost nothing; ``stop`` ends it.
+The thread trains at the run's own pace, ``steps_per_second`` of the config, in chunks of about
+``CHUNK_SECONDS`` (one fused kernel call each, GIL released), whatever the page's frame rate: a slow
+browser or a busy server never slows learning. It builds a frame only when the page has taken the
+previous one, so frames cost nothing while nobody looks; ``stop`` ends it.
 """
 
 import threading
+import time
 
 import numpy as np
 
@@ -15,6 +18,8 @@ from lab.playground import PlaygroundConfig, grid_points
 GRID = 64          # decision-boundary resolution
 NEURON_GRID = 16   # per-neuron heatmap resolution in the network diagram
 MAX_CHECKPOINTS = 400
+CHUNK_SECONDS = 0.05   # the training thread wakes about 20 times a second, whatever the speed
+MAX_BACKLOG = 0.5      # seconds of steps a run may fall behind (a busy machine) before it lets them go
 
 
 class LiveTraining:
@@ -51,7 +56,8 @@ class LiveTraining:
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._running = threading.Event()
-        self._taken = threading.Event()
+        self._wanted = threading.Event()  # the page took the last frame and wants the next one
+        self._wanted.set()
         self._thread = None
         self.latest = self.frame(np.empty(0))
 
@@ -67,22 +73,36 @@ class LiveTraining:
     def advance(self, steps):
         """Runs ``steps`` minibatch steps (fewer at a stop) and returns the new frame."""
         with self._lock:
+            self._train(steps)
+            return self._publish()
+
+    @property
+    def stopped(self):
+        """True once the run cannot go on: diverged, early stopped, or at its epoch limit."""
+        cfg, tr = self.config, self.trainer
+        return tr.status != "running" or bool(cfg.max_epochs and tr.epoch >= cfg.max_epochs)
+
+    def _train(self, steps):
+        """``steps`` minibatch steps in one kernel call (fewer at the epoch limit); no frame."""
+        with self._lock:
             cfg, tr = self.config, self.trainer
             tr.optimizer = cfg.optimizer
             tr.batch_size = cfg.batch_size
-            if cfg.max_epochs and tr.epoch >= cfg.max_epochs:
-                return self.latest
-            if tr.status != "running":
-                return self.latest
+            if self.stopped:
+                return
             if cfg.max_epochs:
                 left = tr.steps_left_in_epoch + (cfg.max_epochs - tr.epoch - 1) * tr.steps_per_epoch
                 steps = max(1, min(steps, left))
             epoch_before = tr.epoch
-            losses = tr.run(steps)
+            self._losses = tr.run(steps)
             if tr.epoch > epoch_before:
                 self._checkpoint()
             self._update_message()
-            self.latest = self.frame(losses)
+
+    def _publish(self):
+        """A new frame of the current state becomes ``latest``."""
+        with self._lock:
+            self.latest = self.frame(getattr(self, "_losses", np.empty(0)))
             self._record(self.latest)
             self.frames_made += 1
             return self.latest
@@ -158,7 +178,7 @@ class LiveTraining:
             "gradient_histogram": np.histogram(grad, bins=30),
         }
         if self.split.is_2d:
-            units = m.unit_outputs(self.grid)
+            units = m.unit_outputs(self.grid).astype(np.float32)  # for display: half the bytes
             frame["output_grid"] = units[-1].reshape(GRID, GRID)
             step = GRID // NEURON_GRID
             frame["unit_grids"] = units.reshape(units.shape[0], GRID, GRID)[:, ::step, ::step]
@@ -173,8 +193,8 @@ class LiveTraining:
 
     # ----- the background thread -------------------------------------------------------------------
     def take(self):
-        """The newest frame, marking it consumed (lets the thread compute the next one)."""
-        self._taken.set()
+        """The newest frame, marking it consumed (the thread builds the next one after its next chunk)."""
+        self._wanted.set()
         return self.latest
 
     def play(self):
@@ -193,7 +213,6 @@ class LiveTraining:
         """Ends the thread (closing a page calls this); safe to call more than once."""
         self._stop.set()
         self._running.clear()
-        self._taken.set()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -206,13 +225,34 @@ class LiveTraining:
             if not self._running.wait(0.1):
                 continue
             try:
-                self.advance(self.config.steps_per_frame)
+                self._play_at_speed()
             except Exception as err:  # never let a thread die silently: tell the page
                 self.message = f"Training stopped: {err}"
                 self._running.clear()
-                continue
-            self._taken.clear()
-            self._taken.wait(1.0)
+
+    def _play_at_speed(self):
+        """Trains while playing, ``steps_per_second`` on average, a chunk every CHUNK_SECONDS."""
+        speed, started, done = None, 0.0, 0
+        while self._running.is_set() and not self._stop.is_set():
+            now = time.monotonic()
+            if speed != self.config.steps_per_second:  # the speed slider moved: count from now
+                speed, started, done = self.config.steps_per_second, now, 0
+            due = int((now - started) * speed) - done
+            if due > MAX_BACKLOG * speed:  # the machine could not keep up: let the backlog go
+                started, done = now - CHUNK_SECONDS, int(CHUNK_SECONDS * speed)
+                due = int(CHUNK_SECONDS * speed) or 1
+            if due > 0:
+                self._train(due)
+                done += due
+            if self.stopped:
+                self._running.clear()
+            if self._wanted.is_set() and (due > 0 or not self._running.is_set()):
+                self._wanted.clear()
+                self._publish()
+            if self._running.is_set():
+                self._stop.wait(max(CHUNK_SECONDS - (time.monotonic() - now), 0.002))
+        if self.latest["step"] != self.trainer.step:
+            self._publish()  # paused or stopped: the last state is shown, whether or not the page asked
 
 
 def compare_config(config, **change):

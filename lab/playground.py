@@ -38,7 +38,7 @@ def parse_hidden(text):
 # training settings (and the optimizer's, schedule's and regularizers' own) apply while it trains
 DATA_SETTINGS = ("dataset", "noise", "test_ratio", "n_points", "data_seed", "features")
 NETWORK_SETTINGS = ("hidden", "activation", "output", "loss", "init", "seed", "dtype", "backend")
-TRAINING_SETTINGS = ("optimizer_name", "schedule_name", "batch_size", "steps_per_frame", "max_epochs")
+TRAINING_SETTINGS = ("optimizer_name", "schedule_name", "batch_size", "steps_per_second", "max_epochs")
 REBUILD_SETTINGS = DATA_SETTINGS + NETWORK_SETTINGS
 
 
@@ -67,7 +67,8 @@ class PlaygroundConfig(param.Parameterized):
     optimizer_name = param.Selector(default="sgd", objects=optimizers.names(), doc="Optimizer.")
     schedule_name = param.Selector(default="constant", objects=schedules.names(), doc="Learning-rate schedule.")
     batch_size = param.Integer(10, bounds=(1, 1024), doc="Minibatch size.")
-    steps_per_frame = param.Integer(10, bounds=(1, 2000), doc="Speed: minibatch steps computed per frame.")
+    steps_per_second = param.Integer(200, bounds=(1, 20000), label="Speed (steps/s)",
+                                     doc="Speed: minibatch steps per second while playing, whatever the frame rate.")
     max_epochs = param.Integer(0, bounds=(0, 1000000), doc="Stop after this many epochs (0 = never).")
 
     def __init__(self, **params):

@@ -24,7 +24,10 @@ from apps.widgets import Messages
 from lab.live import LiveTraining
 from lab.playground import REBUILD_SETTINGS, PlaygroundConfig
 
-SLOW_VIEWS = {"status": 0.25, "curves": 0.25, "network": 0.5, "weights": 0.7, "digits": 0.3}  # s between redraws
+# The slower-changing views are redrawn every k-th frame, in turn (k, offset), so no frame carries all
+# of them and a page at a few frames a second costs the server and the browser proportionally less.
+SLOW_VIEWS = {"curves": (2, 0), "network": (3, 1), "weights": (4, 2), "digits": (3, 0)}
+STATUS_SECONDS = 0.25  # a Div whose text changes makes the browser lay out the page again (~30 ms)
 
 
 class Playground(LivePage):
@@ -35,6 +38,8 @@ class Playground(LivePage):
         self.upload = None
         self.added = None  # data with clicked points, or None
         self.rendered = -1
+        self.drawn = 0  # frames drawn since the views were built
+        self.status_at = 0.0
         try:
             self.config.from_query({k: v for k, v in query.items() if k != "page"})
         except ValueError as err:
@@ -45,7 +50,6 @@ class Playground(LivePage):
         self.status = Div(text="", name="status", width=900, height=22)
         self.clock = FrameClock()
         self.url = UrlState("playground")
-        self.updated = {}
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
         self.discrete = pn.widgets.Checkbox(name="Discretize output", value=False)
         self.add_layer = pn.widgets.Button(name="+ layer", width=70)
@@ -61,7 +65,7 @@ class Playground(LivePage):
         self._wire()
         self.rebuild()
         self.clock.layout_pending = False  # the first layout goes out with the whole document
-        self.start_live(messages, self.transport, self.clock, self.url, self.status)
+        self.start_live(messages, self.transport, self.clock, self.url, self.status, query)
 
     # ----- controls --------------------------------------------------------------------------------
     def _wire(self):
@@ -72,7 +76,7 @@ class Playground(LivePage):
         self.remove_layer.on_click(g(lambda e: self.config.change_layers(-1)))
         self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD_SETTINGS))
         self.config.param.watch(g(self.on_live_setting), ["optimizer_name", "schedule_name"])
-        self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_frame", "max_epochs"])
+        self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_second", "max_epochs"])
         for obj in [*self.config.optimizers.values(), *self.config.schedules.values(),
                     self.config.regularization]:
             obj.param.watch(g(lambda e: self.sync_url()), [p for p in obj.param if p not in ("name", "schedule")])
@@ -169,6 +173,12 @@ class Playground(LivePage):
         self.url.write(query)
 
     # ----- frames ----------------------------------------------------------------------------------
+    def has_news(self):
+        live, compared = self.live, self.compared
+        return (self.clock.layout_pending or (self.transport.playing and self.finished())
+                or (live is not None and live.frames_made != self.rendered)
+                or (compared is not None and compared.frames_made != self.compare.rendered))
+
     def frame(self):
         """The newest frame of each run into the views (apps.pacing decides when); True if any was new."""
         if self.live is None:
@@ -180,15 +190,15 @@ class Playground(LivePage):
         return self.compare.render() or sent
 
     def render(self, frame):
-        """Boundary and status every frame; the slower-changing views in turn, so the browser keeps up."""
+        """Boundary every frame; the slower-changing views every few frames, in turn; status a few times
+        a second (and at a stop)."""
         live = self.live
         fresh = self.rendered == -1  # new views: fill every one of them now
         self.rendered = live.frames_made
-        now = time.monotonic()
+        self.drawn = 0 if fresh else self.drawn + 1
         if self.boundary is not None:
             self.boundary.update(frame)
-        # the other views change slowly; redrawing them at a few hertz keeps the browser's frame rate up
-        due = {name: fresh or now - self.updated.get(name, 0.0) >= period for name, period in SLOW_VIEWS.items()}
+        due = {name: fresh or self.drawn % k == offset for name, (k, offset) in SLOW_VIEWS.items()}
         if due["curves"] and (frame["step"] > 0 or not self.curves.loss.data["epoch"]):
             self.curves.update(frame)
         if due["network"]:
@@ -197,13 +207,16 @@ class Playground(LivePage):
             self.weights.update(frame)
         if due["digits"] and self.digits is not None:
             self.digits.update(frame)
-        self.updated.update({name: now for name, is_due in due.items() if is_due})
-        if due["status"] or not live.running:
+        now = time.monotonic()
+        if fresh or now - self.status_at >= STATUS_SECONDS or not live.running:
+            self.status_at = now
             acc = frame["train_accuracy"]
             accuracy = "" if acc != acc else f" · train acc {acc:.3f} · test acc {frame['test_accuracy']:.3f}"
-            self.status.text = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
-                                f"train loss {frame['train_loss']:.4f} · test loss {frame['test_loss']:.4f}"
-                                f"{accuracy} · lr {frame['learning_rate']:.4g}")
+            text = (f"<b>epoch {frame['epoch']}</b> · step {frame['step']} · "
+                    f"train loss {frame['train_loss']:.4f} · test loss {frame['test_loss']:.4f}"
+                    f"{accuracy} · lr {frame['learning_rate']:.4g}{self.pace_note()}")
+            if text != self.status.text:
+                self.status.text = text
         if live.message:
             self.messages.show(live.message, "danger" if frame["status"] == "diverged" else "info")
 

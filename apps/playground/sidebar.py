@@ -19,7 +19,7 @@ def sidebar(page):
                       title="Network", sizing_mode="stretch_width")
     training = pn.Card(*param_widgets(c, names=["optimizer_name"]), page.optimizer_box,
                        *param_widgets(c, names=["schedule_name"]), page.schedule_box,
-                       *param_widgets(c, names=["batch_size", "steps_per_frame", "max_epochs"]),
+                       *param_widgets(c, names=["batch_size", "steps_per_second", "max_epochs"]),
                        title="Training", sizing_mode="stretch_width")
     regularization = pn.Card(*param_widgets(c.regularization, exclude=("keep_per_layer",)),
                              title="Regularization", collapsed=True, sizing_mode="stretch_width")

@@ -23,14 +23,26 @@ def _blend(a, b, t):
 PALETTE = [_blend(ORANGE, LIGHT, i / 127) for i in range(128)] + [_blend(LIGHT, BLUE, i / 127) for i in range(128)]
 
 
+LEVELS = 65535  # heatmaps travel as uint16 colour levels: a quarter of float64's bytes, finer than any palette
+
+
+def levels(grid, low, high):
+    """``grid`` as colour levels 0..LEVELS of the range low..high (for a mapper over 0..LEVELS)."""
+    return (np.clip((np.nan_to_num(grid, nan=low) - low) / (high - low), 0.0, 1.0) * LEVELS).astype(np.uint16)
+
+
 def output_range(model):
     return (0.0, 1.0) if model.output in ("sigmoid", "softmax") else (-1.0, 1.0)
 
 
-def _figure(title, name, **kwargs):
+def _figure(title, name, axes=True, **kwargs):
+    """A fixed figure with no pan/zoom tools (hover tools are added where wanted) and, with axes=False,
+    no axes or grid: every model counts, on a server that sends frames to a whole class."""
     kwargs.setdefault("height", 300)
     kwargs.setdefault("width", 300)
-    p = figure(title=title, name=name, toolbar_location=None, **kwargs)
+    if not axes:
+        kwargs.update(x_axis_type=None, y_axis_type=None)
+    p = figure(title=title, name=name, toolbar_location=None, tools="", **kwargs)
     p.title.text_font_size = "12px"
     return p
 
@@ -43,8 +55,8 @@ class BoundaryView:
         (x0, x1), (y0, y1) = split.window
         self.live = live
         self.low, self.high = output_range(model)
-        self.mapper = LinearColorMapper(palette=PALETTE, low=self.low, high=self.high)
-        self.image = ColumnDataSource(dict(image=[np.full((2, 2), np.nan)], x=[x0], y=[y0],
+        self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
+        self.image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)], x=[x0], y=[y0],
                                            dw=[x1 - x0], dh=[y1 - y0]), name=f"boundary_image{suffix}")
         self.train = empty_source(f"train_points{suffix}", "x1", "x2", "label", "color")
         self.test = empty_source(f"test_points{suffix}", "x1", "x2", "label", "color")
@@ -80,7 +92,7 @@ class BoundaryView:
         if self.discrete:
             middle = (self.low + self.high) / 2
             grid = np.where(grid > middle, self.high, self.low)
-        self.image.data.update(image=[grid])
+        self.image.data.update(image=[levels(grid, self.low, self.high)])
 
 
 class NetworkView:
@@ -97,20 +109,38 @@ class NetworkView:
             self.positions.append([(2.0 * l, float(y)) for y in ys[::-1]])
         self.box = 0.8
         self.two_d = live.split.is_2d
-        unit_columns = ("image", "x", "y", "dw", "dh") if self.two_d else ("cx", "cy", "color")
-        self.units = empty_source("network_units", *unit_columns)
-        self.links = empty_source("network_links", "x0", "y0", "x1", "y1", "color", "width", "w", "label")
-        self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
+        positions = [pos for layer in self.positions for pos in layer]
+        offsets = np.cumsum([0] + self.sizes[:-1])
+        self.unit_rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
+        if self.two_d:  # each unit's output on the input plane, filled by the frames
+            blank = np.full((2, 2), LEVELS // 2, np.uint16)
+            self.units = ColumnDataSource(dict(image=[blank] * len(positions),
+                                               x=[x - self.box / 2 for x, _ in positions],
+                                               y=[y - self.box / 2 for _, y in positions],
+                                               dw=[self.box] * len(positions), dh=[self.box] * len(positions)),
+                                          name="network_units")
+        else:
+            self.units = ColumnDataSource(dict(cx=[x for x, _ in positions], cy=[y for _, y in positions],
+                                               color=[LIGHT] * len(positions)), name="network_units")
+        # the links' places and labels never change: set once; a frame sends only weights and widths
+        ends = [(l, i, j, a, b) for l in range(len(self.shown) - 1)
+                for i, a in enumerate(self.positions[l]) for j, b in enumerate(self.positions[l + 1])]
+        self.link_index = [(l, i, j) for l, i, j, _, _ in ends]
+        self.links = ColumnDataSource(dict(
+            x0=np.array([a[0] + self.box / 2 for *_, a, _ in ends]), y0=np.array([a[1] for *_, a, _ in ends]),
+            x1=np.array([b[0] - self.box / 2 for *_, b in ends]), y1=np.array([b[1] for *_, b in ends]),
+            label=[f"layer {l} unit {i} -> unit {j}" for l, i, j, _, _ in ends],
+            w=np.zeros(len(ends)), width=np.ones(len(ends))), name="network_links")
+        self.sign = LinearColorMapper(palette=[ORANGE, BLUE], low=-1e-12, high=1e-12)
+        self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
         # one data unit is the same number of pixels across and up, so each neuron's heatmap is square
         pixels = max(6.0, min(36.0, 480.0 / (tallest + 1)))
         x_units, y_units = 2 * len(self.sizes), tallest + 1
-        p = _figure("Network (hover a link for its weight)", "network",
+        p = _figure("Network (hover a link for its weight)", "network", axes=False,
                     width=int(pixels * x_units) + 40, height=int(pixels * y_units) + 50,
                     x_range=Range1d(-1, x_units - 1), y_range=Range1d(-1, y_units - 1))
-        p.axis.visible = False
-        p.grid.visible = False
-        link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_color="color",
-                               line_width="width", line_alpha=0.7)
+        link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_width="width", line_alpha=0.7,
+                               line_color={"field": "w", "transform": self.sign})
         p.add_tools(HoverTool(renderers=[link_glyph], tooltips=[("link", "@label"), ("w", "@w{0.000}")]))
         if self.two_d:
             p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.units, color_mapper=self.mapper)
@@ -122,33 +152,13 @@ class NetworkView:
         self.figure = p
 
     def update(self, frame):
-        xs0, ys0, xs1, ys1, colors, widths, ws, labels = [], [], [], [], [], [], [], []
-        top = max((np.abs(W).max() for W, _ in frame["weights"]), default=1.0) or 1.0
-        for l, (W, _) in enumerate(frame["weights"]):
-            for i, (xa, ya) in enumerate(self.positions[l]):
-                for j, (xb, yb) in enumerate(self.positions[l + 1]):
-                    w = float(W[i, j])
-                    xs0.append(xa + self.box / 2)
-                    ys0.append(ya)
-                    xs1.append(xb - self.box / 2)
-                    ys1.append(yb)
-                    colors.append(BLUE if w > 0 else ORANGE)
-                    widths.append(0.3 + 4.0 * abs(w) / top)
-                    ws.append(w)
-                    labels.append(f"layer {l} unit {i} -> unit {j}")
-        self.links.data = dict(x0=xs0, y0=ys0, x1=xs1, y1=ys1, color=colors, width=widths, w=ws, label=labels)
-        positions = [pos for layer in self.positions for pos in layer]
-        offsets = np.cumsum([0] + self.sizes[:-1])
-        rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
+        weights = frame["weights"]
+        top = max((np.abs(W).max() for W, _ in weights), default=1.0) or 1.0
+        w = np.array([weights[l][0][i, j] for l, i, j in self.link_index], dtype=float)
+        self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / top)
         if self.two_d:
             grids = frame["unit_grids"]
-            self.units.data = dict(image=[grids[r] for r in rows],
-                                   x=[x - self.box / 2 for x, _ in positions],
-                                   y=[y - self.box / 2 for _, y in positions],
-                                   dw=[self.box] * len(rows), dh=[self.box] * len(rows))
-        else:
-            self.units.data = dict(cx=[x for x, _ in positions], cy=[y for _, y in positions],
-                                   color=[LIGHT] * len(positions))
+            self.units.data.update(image=[levels(grids[r], -1.0, 1.0) for r in self.unit_rows])
 
 
 class CurvesView:
@@ -213,11 +223,10 @@ class WeightsView:
         self.weight_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="weight_histogram")
         self.grad_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="gradient_histogram")
         self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
-        self.heat = _figure("Weights W per layer (rows: inputs, columns: units)", "weights_figure",
+        self.heat = _figure("Weights W per layer (rows: inputs, columns: units)", "weights_figure", axes=False,
                             width=420, height=230, x_range=Range1d(0, 1.2 * len(model.sizes[:-1])),
                             y_range=Range1d(0, 1))
         self.heat.image("image", x="x", y="y", dw="dw", dh="dh", source=self.images, color_mapper=self.mapper)
-        self.heat.axis.visible = False
         self.heat.add_tools(HoverTool(tooltips=[("layer", "@layer"), ("value", "@image{0.000}")]))
         self.hist = _figure("Histograms: weights (blue), gradient (orange)", "histogram_figure",
                             width=330, height=230)
@@ -255,12 +264,10 @@ class DigitsView:
             dw=[1.0] * n, dh=[1.0] * n), name="digit_images")
         self.labels = empty_source("digit_labels", "tx", "ty", "text", "color")
         self.gray = LinearColorMapper(palette="Greys256", low=1.0, high=0.0)
-        p = _figure("Test images: predicted / true (red: wrong)", "digits_figure", width=420, height=300,
+        p = _figure("Test images: predicted / true (red: wrong)", "digits_figure", axes=False, width=420, height=300,
                     match_aspect=True)
         p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.samples, color_mapper=self.gray)
         p.text("tx", "ty", "text", source=self.labels, text_color="color", text_font_size="10px")
-        p.axis.visible = False
-        p.grid.visible = False
         self.figure = p
         k = s.n_classes
         self.confusion = empty_source("confusion_matrix", "true", "pred", "count", "fill")

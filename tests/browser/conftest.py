@@ -29,17 +29,18 @@ def _free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, env=None, name="server"):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/apps"
         ARTIFACTS.mkdir(exist_ok=True)
-        self.log_path = ARTIFACTS / "server.log"
+        self.log_path = ARTIFACTS / f"{name}.log"
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
              "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--check-unused-sessions", "500",
              "--unused-session-lifetime", "500"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def wait(self, timeout=600):
         """Ready once the server says its kernels are compiled, then answers one page request.
@@ -62,6 +63,18 @@ class Server:
                 if time.time() > deadline or self.proc.poll() is not None:
                     raise RuntimeError(f"panel serve did not answer:\n{self.output()[-3000:]}") from None
                 time.sleep(0.5)
+
+    def wait_listening(self, timeout=120):
+        """Until the server answers HTTP at all (kernels may still be compiling)."""
+        deadline = time.time() + timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=2):
+                    return
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"panel serve did not listen:\n{self.output()[-3000:]}") from None
+                time.sleep(0.2)
 
     def output(self):
         self.log.flush()

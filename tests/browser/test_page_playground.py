@@ -67,7 +67,7 @@ def test_switching_optimizer_shows_its_sliders(server, page, console):
 
 def test_huge_learning_rate_ends_in_a_divergence_message(server, page, console):
     page.goto(server.url + "?page=playground&dataset=spiral&hidden=8,8&optimizer_name=sgd"
-              "&opt.learning_rate=10&steps_per_frame=50")
+              "&opt.learning_rate=10&steps_per_second=1000")
     wait_for_app(page)
     page.get_by_role("button", name="▶ Play").click()
     page.get_by_text("Training diverged").first.wait_for(timeout=60000)
