@@ -1,5 +1,5 @@
-"""Server-wide hooks for `panel serve apps/`: compile the kernels once before the first visitor, and
-stop a tab's training threads when its session ends."""
+"""Server-wide hooks for `panel serve apps/`: compile the kernels once, off the event loop (pages show the
+progress meanwhile), and stop a tab's training threads when its session ends."""
 
 import os
 import sys
@@ -23,9 +23,9 @@ def on_server_loaded(server_context):
 
     settings.resources.set_value("server")  # see BOKEH_RESOURCES above
     _importable()
-    from apps.sessions import warm_up
+    from apps.startup import KERNELS
 
-    warm_up()
+    KERNELS.start()  # compiles in another process; pages say how far it is until it is done
 
 
 def on_session_destroyed(session_context):
@@ -33,3 +33,4 @@ def on_session_destroyed(session_context):
     from apps.sessions import release
 
     release(session_context.id)
+
