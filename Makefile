@@ -1,6 +1,6 @@
 # The two commands of the README:
 #   make serve   installs the lab into .venv and runs `panel serve apps/`
-#   make test    installs the lab with its test tools (and Debian's chromium if missing) and runs
+#   make test    installs the lab with its test tools (and Debian's chromium and nginx if missing) and runs
 #                the whole suite: unit tests, browser tests, then the CUDA kernels on the simulator
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +11,7 @@ PORT ?= 5006
 KERNEL_HASH := $(shell cat kernels/*.py kernels/cpu/*.py kernels/cuda/*.py | cksum | cut -d" " -f1)
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(KERNEL_HASH)
 
-.PHONY: serve test install install-test chromium lint bench clean
+.PHONY: serve test install install-test system-tools lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,17 +33,21 @@ serve: install
 	$(BIN)/python -m lab.warmup
 	$(BIN)/panel serve apps/ --port $(PORT)
 
-chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+# Debian's chromium (browser tests) and nginx (the scale-out test), installed when missing
+system-tools:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = "0" ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "installing Debian's$$missing for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-		echo "The browser tests need Debian's chromium: run 'sudo apt-get install chromium' and retry."; \
+		echo "The browser tests need Debian's$$missing: run 'sudo apt-get install$$missing' and retry."; \
 		exit 1; \
 	fi
 
-test: install-test chromium
+test: install-test system-tools
 	$(BIN)/python -m pytest -q --ignore=tests/cuda tests
 	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q tests/cuda
 

@@ -17,7 +17,7 @@ from bokeh.models import Div
 from apps.landscape_views import LandscapeViews
 from apps.pacing import FrameClock, LivePage, Transport
 from apps.urlstate import UrlState
-from apps.widgets import Messages, param_widgets, settings_card
+from apps.widgets import Messages, flow, param_widgets, settings_card
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
@@ -54,7 +54,7 @@ class LandscapePage(LivePage):
         except ValueError as err:
             self.messages.show(f"The link's surface settings could not all be used: {err}", "warning")
         self.compute = pn.widgets.Button(name="Compute now", width=110)
-        self.info = Div(text="", name="landscape_info", width=760, height=40)
+        self.info = Div(text="", name="landscape_info", sizing_mode="stretch_width", height=40)
         self.clock = FrameClock(max_fps=10)
         self.url = UrlState("landscape")
         self.views = LandscapeViews(self)
@@ -193,11 +193,11 @@ class LandscapePage(LivePage):
             pn.pane.Markdown("**Run**"), self.preset, pn.Row(self.transport.play, self.transport.step),
             self.transport.reset, self.compare,
             pn.pane.Markdown("**Surface**"), *param_widgets(self.settings), self.compute,
-            settings_card(self.settings_json, self.load_settings, "landscape-settings.json", self.messages), width=300)
-        figures = pn.Row(self.views.surface_figure, self.views.side)
-        return pn.Row(controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info), figures,
-                                          sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width", name="landscape")
+            settings_card(self.settings_json, self.load_settings, "landscape-settings.json", self.messages),
+            sizing_mode="stretch_width")
+        figures = flow(self.views.surface_figure, self.views.side)
+        return controls, pn.Column(self.messages.pane, pn.pane.Bokeh(self.info), figures,
+                                   sizing_mode="stretch_width", name="landscape")
 
 
 def build(query):

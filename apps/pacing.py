@@ -289,7 +289,7 @@ class Pacer:
             total, idle = (a - b for a, b in zip(ticks, self.cpu_ticks))
             self.machine = 1.0 - idle / total if total > 0 else 0.0
         self.cpu_ticks = ticks
-        if any(not p.presenter and p.has_news() for p in self.pages):
+        if sum(not p.presenter and p.has_news() for p in self.pages) > 1:  # sharing only when there is any
             over = max(self.load / self.TARGET_LOAD, self.machine / self.TARGET_MACHINE, 1e-3)
             change = min(1.25, max(0.6, 1.0 / over))
             self.student_fps = min(self.MAX_FPS, max(self.MIN_FPS, self.student_fps * change))

@@ -10,7 +10,7 @@ from apps.pacing import FrameClock, LivePage, Transport
 from apps.race_racers import RacerCards
 from apps.race_views import RaceViews
 from apps.urlstate import UrlState
-from apps.widgets import Messages, param_widgets, settings_card
+from apps.widgets import Messages, flow, param_widgets, settings_card
 from lab import race, surfaces
 from lab.race.config import NO_PRESET, RaceConfig
 
@@ -164,16 +164,16 @@ class RacePage(LivePage):
 
     def view(self):
         t = self.transport
-        controls = pn.Row(t.play, t.step, t.reset, pn.Column(*param_widgets(self.config, names=["speed"]), width=260),
+        controls = flow(t.play, t.step, t.reset, pn.Column(*param_widgets(self.config, names=["speed"]), width=260),
                           pn.pane.Bokeh(self.counter))
         surface_box = pn.Card(*param_widgets(self.config, names=["preset", "surface", "condition", "angle", "formula"]),
                               self.use_formula, *param_widgets(self.config, names=["log_scale"]), title="Surface",
                               sizing_mode="stretch_width")
         racers = self.racers.card_list()
         files = settings_card(self.settings_json, self.load_settings, "race-settings.json", self.messages)
-        return pn.Row(pn.Column(surface_box, racers, files, width=340),
-                      pn.Column(controls, self.messages.pane, self.note, self.figures, sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width", name="race")
+        return (pn.Column(surface_box, racers, files, sizing_mode="stretch_width"),
+                pn.Column(controls, self.messages.pane, self.note, self.figures, sizing_mode="stretch_width",
+                          name="race"))
 
 
 def build(query):

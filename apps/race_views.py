@@ -22,7 +22,7 @@ from bokeh.models import (
 )
 from bokeh.plotting import figure
 
-from apps.widgets import empty_source
+from apps.widgets import empty_source, flow
 from lab import race, surfaces
 
 # A Div whose text changes makes Bokeh lay out the whole page again (~30 ms in the browser), so while
@@ -59,7 +59,7 @@ class RaceViews:
                           toolbar_location=None)
         self.distances = empty_source("race_distances", "xs", "ys", "color")
         dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
-        rows = [pn.Row(main, pn.Column(loss_fig, dist_fig))]
+        rows = [flow(main, pn.Column(loss_fig, dist_fig))]
         extras = [pn.pane.Bokeh(self.effective)]
         if s.dim == 1:
             columns = [TableColumn(field="step", title="step"),
@@ -69,7 +69,7 @@ class RaceViews:
             extras.append(DataTable(source=self.table, columns=columns, width=360, height=280, name="lesson"))
         if isinstance(s, surfaces.Quadratic):
             extras.append(self.convergence_map(s))
-        rows.append(pn.Row(*extras))
+        rows.append(flow(*extras))
         self.page.figures.objects = rows
         self.render()
 

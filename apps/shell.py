@@ -4,6 +4,7 @@ import logging
 import traceback
 
 import panel as pn
+from bokeh.models import CustomJS
 
 from apps.startup import KERNELS, preparing
 
@@ -16,18 +17,37 @@ PAGES = {
 }
 DEFAULT_PAGE = "playground"
 
+NAVY = "#1f4e79"
 CSS = """
-.lab-nav a { margin-right: 18px; font-size: 15px; text-decoration: none; color: #1f4e79; }
-.lab-nav a.active { font-weight: bold; border-bottom: 2px solid #1f4e79; }
+.lab-nav a { margin-right: 18px; font-size: 15px; text-decoration: none; color: white; white-space: nowrap; }
+.lab-nav a.active { font-weight: bold; border-bottom: 2px solid white; }
+@media (max-width: 600px) { .lab-nav a { margin-right: 10px; font-size: 13px; } }
 """
+# On a phone the settings are a drawer over the page, closed at first (the menu button opens it).
+PHONE_CSS = """
+@media (max-width: 600px) {
+  #sidebar.show, #sidebar.collapsing { position: fixed; z-index: 1000; top: 0; bottom: 0; margin-top: 96px;
+    width: min(350px, 92vw); max-width: 92vw !important; background: var(--bs-body-bg);
+    box-shadow: 4px 0 12px rgba(0, 0, 0, 0.3); }
+  #main { padding: 6px; }
+  .navbar-brand, .title { font-size: 1.1em !important; }
+}
+"""
+PHONE_START = """
+if (window.innerWidth <= 600) {
+  const sidebar = document.getElementById('sidebar');
+  const toggle = document.getElementById('sidebar-toggle');
+  if (sidebar) sidebar.classList.remove('show');
+  if (toggle) toggle.setAttribute('aria-expanded', 'false');
+}"""
 
 
 def navigation(active):
     links = " ".join(
         f'<a href="?page={key}" class="{"active" if key == active else ""}" id="nav-{key}">{title}</a>'
         for key, (title, _) in PAGES.items())
-    return pn.pane.HTML(f'<div class="lab-nav"><b style="margin-right:24px">Training lab</b>{links}</div>',
-                        name="navigation", sizing_mode="stretch_width", stylesheets=[CSS])
+    return pn.pane.HTML(f'<div class="lab-nav">{links}</div>', name="navigation", sizing_mode="stretch_width",
+                        stylesheets=[CSS])
 
 
 def serve_own_stylesheets():
@@ -45,7 +65,8 @@ def serve_own_stylesheets():
 
 
 def build():
-    """The whole lab for one browser tab: the page named by ?page= (default: the playground)."""
+    """The whole lab for one browser tab: the page named by ?page= (default: the playground), in a
+    template whose sidebar (the page's settings) collapses, and becomes a drawer on a phone."""
     import importlib
 
     serve_own_stylesheets()
@@ -53,15 +74,27 @@ def build():
     page = query.get("page", DEFAULT_PAGE)
     if page not in PAGES:
         page = DEFAULT_PAGE
+    side = pn.Column(sizing_mode="stretch_width", name="sidebar")
+    main = pn.Column(sizing_mode="stretch_width", name="lab")
 
-    def build_page():
+    def fill():
         try:
-            return importlib.import_module(PAGES[page][1]).build(query)
+            settings, content = importlib.import_module(PAGES[page][1]).build(query)
         except Exception as err:  # a page that cannot be built says so in words, never as a traceback
             log.error("building page %s failed:\n%s", page, traceback.format_exc())
-            return pn.pane.Alert(f"This page could not be built ({type(err).__name__}: {err}). "
-                                 "Try the link without its settings, or another page.", alert_type="danger")
+            settings, content = None, pn.pane.Alert(
+                f"This page could not be built ({type(err).__name__}: {err}). "
+                "Try the link without its settings, or another page.", alert_type="danger")
+        side.objects = [] if settings is None else [settings]
+        main.objects = [content]
 
     served = pn.state.curdoc is not None and pn.state.curdoc.session_context is not None
-    content = build_page() if KERNELS.ready.is_set() or not served else preparing(build_page)
-    return pn.Column(navigation(page), content, sizing_mode="stretch_width", name="lab")
+    if KERNELS.ready.is_set() or not served:
+        fill()
+    else:
+        main.objects = [preparing(fill)]
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.js_on_event("document_ready", CustomJS(code=PHONE_START))
+    return pn.template.BootstrapTemplate(
+        title="Training lab", header=[navigation(page)], sidebar=[side], main=[main], sidebar_width=350,
+        header_background=NAVY, collapsed_sidebar=query.get("sidebar") == "0", raw_css=[PHONE_CSS])

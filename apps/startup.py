@@ -64,8 +64,8 @@ class Kernels:
 KERNELS = Kernels()
 
 
-def preparing(build_page):
-    """A page that shows the kernels' progress and becomes ``build_page()`` once they are ready."""
+def preparing(ready):
+    """A notice of the kernels' progress; ``ready()`` (which replaces it with the page) runs once they are."""
     text = pn.pane.Markdown(KERNELS.text(), name="preparing", sizing_mode="stretch_width")
     bar = pn.indicators.Progress(value=KERNELS.done, max=max(KERNELS.total, 1), width=400, bar_color="primary")
     holder = pn.Column(text, bar, sizing_mode="stretch_width", name="preparing_holder")
@@ -73,7 +73,7 @@ def preparing(build_page):
     def poll():
         if KERNELS.ready.is_set():
             callback.stop()
-            holder.objects = [build_page()]
+            ready()
             return
         text.object = KERNELS.text()
         bar.max, bar.value = max(KERNELS.total, 1), KERNELS.done

@@ -147,3 +147,8 @@ def settings_card(dump, load, filename, messages, *extra):
     upload = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
     upload.param.watch(messages.guard(lambda e: e.new and load(e.new.decode("utf-8", errors="replace"))), "value")
     return pn.Card(upload, save, *extra, title="Save / load", collapsed=True, **wide)
+
+
+def flow(*objects, **kwargs):
+    """A row that wraps onto the next line when the screen is narrow (a phone), instead of overflowing."""
+    return pn.FlexBox(*objects, flex_wrap="wrap", align_items="center", sizing_mode="stretch_width", **kwargs)

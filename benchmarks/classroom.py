@@ -33,6 +33,7 @@ from pathlib import Path
 from bokeh.protocol import Protocol
 from bokeh.protocol.receiver import Receiver
 from bokeh.util.token import generate_jwt_token, generate_session_id
+from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,7 @@ class Server:
         while time.time() < deadline:
             try:
                 with urllib.request.urlopen(self.url + "?page=none", timeout=30) as r:
-                    if r.status == 200 and "kernels ready" in Path(self.log.name).read_text():
+                    if r.status == 200 and "lab: kernels ready" in Path(self.log.name).read_text():
                         return
             except OSError:
                 pass
@@ -148,8 +149,8 @@ def find_models(doc_json):
 class Student:
     """One light session: join, press play, count and acknowledge frames, read the step counter."""
 
-    def __init__(self, ws_url, query):
-        self.ws_url, self.query = ws_url, query
+    def __init__(self, ws_url, query, user_agent="lab-light-student"):
+        self.ws_url, self.query, self.user_agent = ws_url, query, user_agent
         self.protocol = Protocol()
         self.frames = 0
         self.steps = []  # (time, step) seen in the status line
@@ -171,8 +172,8 @@ class Student:
         started = time.perf_counter()
         session_id = generate_session_id()
         token = generate_jwt_token(session_id)
-        self.socket = await websocket_connect(f"{self.ws_url}?{self.query}", subprotocols=["bokeh", token],
-                                              max_message_size=100 * 2 ** 20)
+        request = HTTPRequest(f"{self.ws_url}?{self.query}", headers={"User-Agent": self.user_agent})
+        self.socket = await websocket_connect(request, subprotocols=["bokeh", token], max_message_size=100 * 2 ** 20)
         receiver = Receiver(self.protocol)
         await self.receive(receiver)  # ACK
         request = self.protocol.create("PULL-DOC-REQ")

@@ -65,14 +65,14 @@ def warm_up(progress=None):
 
 
 def main(argv):
-    if "--lines" in argv:
-        seconds = warm_up(lambda k, n, name: print(k, n, name, flush=True))
-    else:
-        from tqdm import tqdm
+    if "--lines" in argv:  # for the server, which says when it is ready itself
+        warm_up(lambda k, n, name: print(k, n, name, flush=True))
+        return
+    from tqdm import tqdm
 
-        with tqdm(total=len(tasks()), desc="compiling the lab's kernels", unit="group") as bar:
-            seconds = warm_up(lambda k, n, name: (bar.set_postfix_str(name), bar.update(1)))
-    print(f"kernels ready in {seconds:.1f} s", file=sys.stderr if "--lines" in argv else sys.stdout)
+    with tqdm(total=len(tasks()), desc="compiling the lab's kernels", unit="group") as bar:
+        seconds = warm_up(lambda k, n, name: (bar.set_postfix_str(name), bar.update(1)))
+    print(f"kernels compiled (or loaded from the cache) in {seconds:.1f} s")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ drawn beside the first (its own decision boundary, red curves)."""
 import panel as pn
 
 from apps.playground.views import BoundaryView
+from apps.widgets import flow
 from lab import optimizers
 from lab.live import LiveTraining, compare_config
 
@@ -19,7 +20,7 @@ class Compare:
         self.button.on_click(page.messages.guard(self.start))
         # made once and refilled: a widget placed into a new Row at every rebuild leaves the old Row's
         # clean-up and the new Row sharing its per-page model
-        self.row = pn.Row()
+        self.row = flow()
         self.boundary = None
         self.rendered = -1
 

@@ -20,7 +20,7 @@ from apps.playground.points import Points
 from apps.playground.sidebar import optimizer_widgets, sidebar
 from apps.playground.views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
 from apps.urlstate import UrlState
-from apps.widgets import Messages
+from apps.widgets import Messages, flow
 from lab.live import LiveTraining
 from lab.playground import REBUILD_SETTINGS, PlaygroundConfig
 
@@ -47,7 +47,7 @@ class Playground(LivePage):
         self.transport = Transport(step_label="Step (1 epoch)")
         # A plain Bokeh Div, so tests and scripts can read it by name. It has a fixed size and is redrawn
         # at a few hertz: a Div whose text changes makes the browser lay out the whole page again (~30 ms).
-        self.status = Div(text="", name="status", width=900, height=22)
+        self.status = Div(text="", name="status", sizing_mode="stretch_width", height=44)
         self.clock = FrameClock()
         self.url = UrlState("playground")
         self.show_test = pn.widgets.Checkbox(name="Show test data", value=True)
@@ -55,7 +55,7 @@ class Playground(LivePage):
         self.add_layer = pn.widgets.Button(name="+ layer", width=70)
         self.remove_layer = pn.widgets.Button(name="− layer", width=70)
         self.landscape_link = pn.pane.HTML("", width=330)
-        self.options_row = pn.Row()  # made once and refilled (see Compare.row)
+        self.options_row = flow()  # made once and refilled (see Compare.row)
         self.views = pn.Column(sizing_mode="stretch_width")
         self.optimizer_box = pn.Column(sizing_mode="stretch_width")
         self.schedule_box = pn.Column(sizing_mode="stretch_width")
@@ -114,23 +114,23 @@ class Playground(LivePage):
             self.boundary.figure.on_event(Tap, self.messages.guard(self.points.on_tap))
             self.boundary.show_test(self.show_test.value)
             self.boundary.discrete = self.discrete.value
-            first = pn.Row(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
+            first = flow(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
             self.boundary_row = first
             options = [self.show_test, self.discrete]
         elif live.split.image_side:
             self.digits = DigitsView(live)
-            first = pn.Row(pn.pane.Bokeh(self.digits.figure), pn.pane.Bokeh(self.digits.confusion_figure))
+            first = flow(pn.pane.Bokeh(self.digits.figure), pn.pane.Bokeh(self.digits.confusion_figure))
             options = []
         else:
-            first = pn.Row(pn.pane.Bokeh(self.network.figure))
+            first = flow(pn.pane.Bokeh(self.network.figure))
             options = []
         self.options_row.objects = options
         self.compare.clear()
         self.views.objects = [
             first, self.options_row, self.compare.row,
-            pn.Row(pn.pane.Bokeh(self.curves.loss_fig), pn.pane.Bokeh(self.curves.acc_fig),
+            flow(pn.pane.Bokeh(self.curves.loss_fig), pn.pane.Bokeh(self.curves.acc_fig),
                    pn.pane.Bokeh(self.curves.rate_fig)),
-            pn.Row(pn.pane.Bokeh(self.weights.heat), pn.pane.Bokeh(self.weights.hist),
+            flow(pn.pane.Bokeh(self.weights.heat), pn.pane.Bokeh(self.weights.hist),
                    pn.pane.Bokeh(self.weights.grad_fig)),
         ]
         self.rendered = -1
@@ -221,13 +221,11 @@ class Playground(LivePage):
             self.messages.show(live.message, "danger" if frame["status"] == "diverged" else "info")
 
     def view(self):
+        """(sidebar, main) for the lab's template."""
         t = self.transport
-        controls = pn.Row(t.play, t.step, t.reset, self.compare.choice, self.compare.button, self.landscape_link,
-                          align="center")
-        return pn.Row(sidebar(self),
-                      pn.Column(controls, pn.pane.Bokeh(self.status),
-                                self.messages.pane, self.views, sizing_mode="stretch_width"),
-                      sizing_mode="stretch_width", name="playground")
+        controls = flow(t.play, t.step, t.reset, self.compare.choice, self.compare.button, self.landscape_link)
+        return sidebar(self), pn.Column(controls, pn.pane.Bokeh(self.status), self.messages.pane, self.views,
+                                        sizing_mode="stretch_width", name="playground")
 
 
 def build(query):

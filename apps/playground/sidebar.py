@@ -24,7 +24,7 @@ def sidebar(page):
     regularization = pn.Card(*param_widgets(c.regularization, exclude=("keep_per_layer",)),
                              title="Regularization", collapsed=True, sizing_mode="stretch_width")
     page.fill_optimizer_box()
-    return pn.Column(data, network, training, regularization, page.files.card(), width=330)
+    return pn.Column(data, network, training, regularization, page.files.card(), sizing_mode="stretch_width")
 
 
 def optimizer_widgets(config):

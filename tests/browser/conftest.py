@@ -29,7 +29,7 @@ def _free_port():
 
 
 class Server:
-    def __init__(self, env=None, name="server"):
+    def __init__(self, env=None, name="server", args=()):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/apps"
         ARTIFACTS.mkdir(exist_ok=True)
@@ -38,7 +38,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
              "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--check-unused-sessions", "500",
-             "--unused-session-lifetime", "500"],
+             "--unused-session-lifetime", "500", *args],
             cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
@@ -48,7 +48,7 @@ class Server:
         Probing with page requests while it compiles would build (and throw away) a whole session per
         probe, and on a busy machine those pile up; the log line costs nothing to read."""
         deadline = time.time() + timeout
-        while "kernels ready" not in self.output():
+        while "lab: kernels ready" not in self.output():
             if self.proc.poll() is not None:
                 raise RuntimeError(f"panel serve exited:\n{self.output()[-3000:]}")
             if time.time() > deadline:
