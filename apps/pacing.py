@@ -24,6 +24,7 @@ from contextlib import contextmanager
 
 import panel as pn
 from bokeh.core.property.validation import validate
+from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
 from bokeh.models import ColumnDataSource, CustomJS
 from bokeh.settings import settings
 from panel.io.state import set_curdoc
@@ -158,9 +159,20 @@ def one_message(doc):
         _deliver(doc, session, events)
 
 
+def _without_superseded(events):
+    """Drops streams and patches into a source whose whole data the same message also sends: an event is
+    serialised when the message is made, so the full data already holds the streamed rows."""
+    replaced = {id(e.model) for e in events
+                if (isinstance(e, ModelChangedEvent) and e.attr == "data")
+                or (isinstance(e, ColumnDataChangedEvent) and e.cols is None)}
+    return [e for e in events
+            if not (isinstance(e, (ColumnsStreamedEvent, ColumnsPatchedEvent)) and id(e.model) in replaced)]
+
+
 def _deliver(doc, session, events):
     from bokeh.document.callbacks import invoke_with_curdoc
 
+    events = _without_superseded(events)
     if not events:
         return
     others = [cb for key, cb in doc.callbacks._change_callbacks.items() if key is not session]
@@ -225,7 +237,8 @@ class Pacer:
     something new and may send it, and schedules that page's frame on its document. Every
     ``WINDOW`` seconds it measures two loads: the event loop's (its thread's CPU time over wall
     time) and the machine's (busy share of all cores, from /proc/stat where there is one: training
-    threads, other server processes, a browser on the same machine). It moves the students' frame
+    threads, other server processes, a browser on the same machine; niced work does not count). It
+    moves the students' frame
     rate until both are under their targets: presenters keep their full rate, students share the
     rest evenly. With ``LAB_STATS=path`` set, it writes its counters there once a second.
     """
@@ -289,7 +302,7 @@ class Pacer:
             total, idle = (a - b for a, b in zip(ticks, self.cpu_ticks))
             self.machine = 1.0 - idle / total if total > 0 else 0.0
         self.cpu_ticks = ticks
-        if sum(not p.presenter and p.has_news() for p in self.pages) > 1:  # sharing only when there is any
+        if sum(not p.presenter and p.transport.playing for p in self.pages) > 1:  # sharing only when there is any
             over = max(self.load / self.TARGET_LOAD, self.machine / self.TARGET_MACHINE, 1e-3)
             change = min(1.25, max(0.6, 1.0 / over))
             self.student_fps = min(self.MAX_FPS, max(self.MIN_FPS, self.student_fps * change))
@@ -311,13 +324,14 @@ class Pacer:
 
 
 def machine_ticks():
-    """(all, idle) CPU ticks of the machine since boot, or None where /proc/stat is not there."""
+    """(all, available) CPU ticks of the machine since boot, or None where /proc/stat is not there.
+    Available: idle, waiting for I/O, or running niced (background) work, which yields to the server."""
     try:
         with open("/proc/stat") as f:
-            fields = [int(v) for v in f.readline().split()[1:]]
+            user, nice, system, idle, iowait, *rest = (int(v) for v in f.readline().split()[1:])
     except (OSError, ValueError):
         return None
-    return sum(fields), fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return user + nice + system + idle + iowait + sum(rest), idle + iowait + nice
 
 
 PACER = Pacer()

@@ -128,3 +128,25 @@ def test_layer_buttons_add_as_wide_as_the_last_and_remove_the_last():
     config.hidden = "2, 2, 2, 2, 2, 2, 2, 2"
     with pytest.raises(ValueError, match="at most 8 hidden layers"):
         config.change_layers(+1)
+
+
+def test_a_playing_run_trains_at_its_own_speed_whether_or_not_frames_are_taken():
+    """Training is decoupled from the page: nobody takes a frame here, and the run still learns; a frame
+    is built only once it is asked for."""
+    import time as _time
+
+    from lab.live import LiveTraining
+    from lab.playground import PlaygroundConfig
+
+    live = LiveTraining(PlaygroundConfig(dataset="xor", steps_per_second=2000))
+    live.take()  # the page takes the first frame, then none
+    live.play()
+    try:
+        deadline = _time.time() + 60
+        while live.trainer.step < 300 and _time.time() < deadline:
+            _time.sleep(0.05)
+        assert live.trainer.step >= 300
+        assert live.frames_made <= 2  # one frame after the take, none since
+    finally:
+        live.stop()
+    assert live.latest["step"] == live.trainer.step  # stopping shows the last state

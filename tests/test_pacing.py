@@ -71,3 +71,112 @@ def test_the_interval_counts_from_the_start_of_a_frame(clock):
     clock.echo()
     clock.advance(0.025)  # 55 ms after the frame began, 25 ms after it was sent
     assert clock.ready()
+
+
+# ----- the server-wide pacer ---------------------------------------------------------------------------
+class FakePage:
+    """What the pacer reads of a live page."""
+
+    def __init__(self, presenter=False, playing=True):
+        self.presenter = presenter
+        self.clock = pacing.FrameClock(max_fps=22)
+        self.transport = type("T", (), {"playing": playing})()
+        self.scheduled = False
+        self.ticks = 0
+        self.document = type("D", (), {"add_next_tick_callback": lambda _, cb: cb()})()
+
+    def has_news(self):
+        return self.transport.playing
+
+    def paced_tick(self):
+        self.scheduled = False
+        self.ticks += 1
+
+
+def measured(pacer, load, machine=0.0):
+    """One measuring window in which the event loop was ``load`` busy and the machine ``machine``."""
+    pacer.window_start -= pacer.WINDOW
+    pacer.cpu_start = pacing.time.thread_time() - load * pacer.WINDOW
+    pacer.cpu_ticks = (0, 0)
+    real = pacing.machine_ticks
+    pacing.machine_ticks = lambda: (1000, int(1000 * (1 - machine)))
+    try:
+        pacer._measure(pacing.time.monotonic())
+    finally:
+        pacing.machine_ticks = real
+
+
+def test_students_share_what_the_event_loop_has_left_and_presenters_keep_their_rate():
+    pacer = pacing.Pacer()
+    presenter, students = FakePage(presenter=True), [FakePage() for _ in range(10)]
+    pacer.pages = [presenter, *students]
+    for _ in range(10):
+        measured(pacer, load=0.95)  # overloaded: the students' rate falls, window after window
+    assert pacer.student_fps < 2
+    assert pacer.fps_for(presenter) == 22 and all(pacer.fps_for(s) == pacer.student_fps for s in students)
+    low = pacer.student_fps
+    measured(pacer, load=0.3)  # room again: it rises, gradually
+    assert low < pacer.student_fps <= 1.25 * low
+
+
+def test_a_busy_machine_slows_students_even_when_the_event_loop_is_not():
+    pacer = pacing.Pacer()
+    pacer.pages = [FakePage(presenter=True), FakePage(), FakePage()]
+    for _ in range(10):
+        measured(pacer, load=0.2, machine=0.99)
+    assert pacer.student_fps < 10
+
+
+def test_no_sharing_when_only_one_student_plays():
+    pacer = pacing.Pacer()
+    pacer.pages = [FakePage(), FakePage(playing=False), FakePage(playing=False)]
+    measured(pacer, load=0.99, machine=0.99)
+    assert pacer.student_fps == pacer.MAX_FPS
+
+
+def test_the_pacer_schedules_presenters_first_and_skips_pages_with_nothing_new():
+    pacer = pacing.Pacer()
+    order = []
+    idle, student, presenter = FakePage(playing=False), FakePage(), FakePage(presenter=True)
+    for name, page in (("student", student), ("presenter", presenter)):
+        page.paced_tick = (lambda n: lambda: order.append(n))(name)
+    pacer.pages = [idle, student, presenter]
+    pacer.tick()
+    assert order == ["presenter", "student"]  # and the paused page costs nothing
+
+
+def test_a_hidden_tab_gets_no_frames(clock):
+    clock.advance(1.0)
+    assert clock.may_ask(20)
+    clock.visibility.data = {"visible": [0]}
+    assert not clock.may_ask(20)
+
+
+def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document():
+    """apps.pacing.patch_message (arrays inline, references made on demand) against Bokeh's own decoder:
+    a copy of the document patched with it ends up equal to the original, also when a source's data is
+    replaced and then streamed to within one frame (the replacement already carries the streamed row)."""
+    import numpy as np
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource, Div
+
+    doc, copy = Document(), Document()
+    source = ColumnDataSource(data={"image": [np.zeros((4, 4), np.uint16)], "x": [0.0]}, name="img")
+    status = Div(text="", name="status")
+    doc.add_root(source)
+    doc.add_root(status)
+    copy.replace_with_json(doc.to_json())
+    doc.models.flush_synced()
+    doc.hold("combine")
+    source.data = {"image": [np.arange(16, dtype=np.uint16).reshape(4, 4)], "x": [0.5]}
+    status.text = "epoch 3"
+    source.stream({"image": [np.ones((4, 4), np.uint16)], "x": [1.0]})
+    events = list(doc.callbacks._held_events)
+    doc.callbacks._held_events, doc.callbacks._hold = [], None
+    message = pacing.patch_message(doc, pacing._without_superseded(events))
+    assert message.buffers == []  # everything inside the one message
+    copy.apply_json_patch(message.payload)
+    mirrored = copy.get_model_by_name("img").data
+    assert np.array_equal(np.asarray(mirrored["image"][0]).reshape(4, 4), np.arange(16).reshape(4, 4))
+    assert list(mirrored["x"]) == [0.5, 1.0]
+    assert copy.get_model_by_name("status").text == "epoch 3"
