@@ -74,6 +74,8 @@ class FrameClock:
             if (frame % 2 == 0) ack.data = {frame: [frame]};"""))
         # the tab's visibility, reported by the browser: a hidden tab gets no frames
         self.visibility = ColumnDataSource(data={"visible": [1]}, name="tab_visible")
+        self.visible = True  # a plain copy: the pacer reads it a hundred times a second
+        self.visibility.on_change("data", lambda attr, old, new: setattr(self, "visible", bool(new["visible"][0])))
         self.frames = 0
         self.last_sent = 0.0
         self.layout_pending = False
@@ -94,10 +96,6 @@ class FrameClock:
     @property
     def acknowledged(self):
         return int(self.ack.data["frame"][0])
-
-    @property
-    def visible(self):
-        return bool(self.visibility.data["visible"][0])
 
     def sent(self, started=None):
         """Call once per frame the page sent; ``started``: when it began drawing it (the interval between
@@ -128,9 +126,9 @@ class FrameClock:
         unacknowledged = self.frames - self.acknowledged
         return since >= interval and (unacknowledged <= self.in_flight or since >= self.patience)
 
-    def may_ask(self, fps):
-        """A cheap test for the pacer: could ``ready(fps)`` be true now? (It does not send anything.)"""
-        return self.layout_pending or (self.visible and time.monotonic() - self.last_sent >= 1.0 / fps)
+    def may_ask(self, fps, now):
+        """A cheap test for the pacer: could ``ready(fps)`` be true at ``now``? (It sends nothing.)"""
+        return self.layout_pending or (now - self.last_sent >= 1.0 / fps and self.visible)
 
 
 @contextmanager
@@ -287,7 +285,7 @@ class Pacer:
         for page in sorted(self.pages, key=lambda p: not p.presenter):
             if page.scheduled:
                 continue
-            if page.clock.may_ask(self.fps_for(page)) and page.has_news():
+            if page.clock.may_ask(self.fps_for(page), now) and page.has_news():
                 page.scheduled = True
                 page.document.add_next_tick_callback(page.paced_tick)
 

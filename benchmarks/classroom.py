@@ -21,6 +21,7 @@ import asyncio
 import json
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -63,7 +64,7 @@ class Server:
             [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
              "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--num-procs", str(procs),
              "--check-unused-sessions", "1000", "--unused-session-lifetime", "1000"],
-            cwd=root, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+            cwd=root, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def wait(self, timeout=900):
         deadline = time.time() + timeout
@@ -116,11 +117,13 @@ class Server:
             return {}
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        """The server and every process it forked."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+                self.proc.wait(15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
 
 
 # ----- a light student ---------------------------------------------------------------------------------

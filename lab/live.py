@@ -1,10 +1,11 @@
 """A training run for the pages (driven by a background thread) or for a notebook (by calling
 ``advance``). A frame is a plain dict of NumPy arrays that a view can render.
 
-The thread trains at the run's own pace, ``steps_per_second`` of the config, in chunks of about
-``CHUNK_SECONDS`` (one fused kernel call each, GIL released), whatever the page's frame rate: a slow
-browser or a busy server never slows learning. It builds a frame only when the page has taken the
-previous one, so frames cost nothing while nobody looks; ``stop`` ends it.
+The thread trains at the run's own pace, ``steps_per_second`` of the config, whatever the page's frame
+rate: a slow browser or a busy server never slows learning. It wakes when the page takes a frame (it
+then runs the steps due since its last chunk, in one fused kernel call with the GIL released, and builds
+the next frame) or after ``CHUNK_SECONDS`` without one, so frames cost nothing while nobody looks and a
+run costs one wake-up per frame shown; ``stop`` ends it.
 """
 
 import threading
@@ -18,7 +19,7 @@ from lab.playground import PlaygroundConfig, grid_points
 GRID = 64          # decision-boundary resolution
 NEURON_GRID = 16   # per-neuron heatmap resolution in the network diagram
 MAX_CHECKPOINTS = 400
-CHUNK_SECONDS = 0.05   # the training thread wakes about 20 times a second, whatever the speed
+CHUNK_SECONDS = 0.25   # the longest a playing run trains without waking (it also wakes for each frame)
 MAX_BACKLOG = 0.5      # seconds of steps a run may fall behind (a busy machine) before it lets them go
 
 
@@ -208,11 +209,13 @@ class LiveTraining:
 
     def pause(self):
         self._running.clear()
+        self._wanted.set()  # wakes it, so the paused state is shown at once
 
     def stop(self, timeout=2.0):
         """Ends the thread (closing a page calls this); safe to call more than once."""
         self._stop.set()
         self._running.clear()
+        self._wanted.set()  # wakes it
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -231,7 +234,8 @@ class LiveTraining:
                 self._running.clear()
 
     def _play_at_speed(self):
-        """Trains while playing, ``steps_per_second`` on average, a chunk every CHUNK_SECONDS."""
+        """Trains while playing, ``steps_per_second`` on average: a chunk per frame taken, at least one
+        every CHUNK_SECONDS."""
         speed, started, done = None, 0.0, 0
         while self._running.is_set() and not self._stop.is_set():
             now = time.monotonic()
@@ -249,8 +253,12 @@ class LiveTraining:
             if self._wanted.is_set() and (due > 0 or not self._running.is_set()):
                 self._wanted.clear()
                 self._publish()
-            if self._running.is_set():
-                self._stop.wait(max(CHUNK_SECONDS - (time.monotonic() - now), 0.002))
+            if not self._running.is_set():
+                break
+            if self._wanted.is_set():  # asked, but no step was due yet (a slow speed): wait for one
+                self._stop.wait(min(1.0 / speed, CHUNK_SECONDS))
+            else:  # until the page takes this frame (then the next one is built), or a chunk is due
+                self._wanted.wait(CHUNK_SECONDS)
         if self.latest["step"] != self.trainer.step:
             self._publish()  # paused or stopped: the last state is shown, whether or not the page asked
 

@@ -147,9 +147,12 @@ def test_the_pacer_schedules_presenters_first_and_skips_pages_with_nothing_new()
 
 def test_a_hidden_tab_gets_no_frames(clock):
     clock.advance(1.0)
-    assert clock.may_ask(20)
-    clock.visibility.data = {"visible": [0]}
-    assert not clock.may_ask(20)
+    now = pacing.time.monotonic()
+    assert clock.may_ask(20, now)
+    clock.visibility.data = {"visible": [0]}  # what the page's visibilitychange listener sends
+    assert not clock.may_ask(20, now)
+    clock.visibility.data = {"visible": [1]}
+    assert clock.may_ask(20, now)
 
 
 def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document():

@@ -2,6 +2,7 @@
 Debian's Chromium (never a downloaded browser)."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -39,7 +40,7 @@ class Server:
             [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
              "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--check-unused-sessions", "500",
              "--unused-session-lifetime", "500", *args],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def wait(self, timeout=600):
@@ -81,12 +82,17 @@ class Server:
         return self.log_path.read_text()
 
     def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        """The server and every process it forked (--num-procs, the kernel compiler)."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(10)
+                time.sleep(0.5)  # forked workers end with their parent's signal
+            except subprocess.TimeoutExpired:
+                continue
         self.log.close()
 
 
