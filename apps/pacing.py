@@ -245,6 +245,7 @@ class Pacer:
     WINDOW = 0.5
     TARGET_LOAD = 0.7
     TARGET_MACHINE = 0.85
+    SMOOTHING = 0.4  # loads are averaged over a few windows: single readings swing the rate
     MIN_FPS, MAX_FPS = 0.5, 22.0
 
     def __init__(self):
@@ -293,12 +294,12 @@ class Pacer:
         cpu = time.thread_time()  # this timer runs on the event loop's thread: its CPU time
         busy = cpu - self.cpu_start
         self.cpu_total += busy
-        self.load = busy / (now - self.window_start)
+        self.load += self.SMOOTHING * (busy / (now - self.window_start) - self.load)
         self.window_start, self.cpu_start = now, cpu
         ticks = machine_ticks()
         if ticks and self.cpu_ticks:
             total, idle = (a - b for a, b in zip(ticks, self.cpu_ticks))
-            self.machine = 1.0 - idle / total if total > 0 else 0.0
+            self.machine += self.SMOOTHING * ((1.0 - idle / total if total > 0 else 0.0) - self.machine)
         self.cpu_ticks = ticks
         if sum(not p.presenter and p.transport.playing for p in self.pages) > 1:  # sharing only when there is any
             over = max(self.load / self.TARGET_LOAD, self.machine / self.TARGET_MACHINE, 1e-3)
