@@ -41,7 +41,7 @@ class LandscapePage(LivePage):
         self.messages = Messages()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-landscape")
         self.pending = None
-        self.drawn = -1
+        self.rendered = -1
         self.live = None
         self.compared = None
         self.preset = pn.widgets.Select(name="Run", options=list(PRESETS), width=230)
@@ -164,11 +164,11 @@ class LandscapePage(LivePage):
 
     def has_news(self):
         return (super().has_news() or self.pending is not None
-                or (self.live is not None and self.live.frames_made != self.drawn))
+                or (self.live is not None and self.live.frames_made != self.rendered))
 
     def frame(self):
         """Loss curve, a finished surface, and the next surface when N epochs have passed."""
-        self.drawn = self.live.frames_made
+        self.rendered = self.live.frames_made
         frame = self.live.take()
         epochs = self.views.loss_curve.data["epoch"]
         sent = False

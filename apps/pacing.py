@@ -24,7 +24,9 @@ from contextlib import contextmanager
 
 import panel as pn
 from bokeh.core.property.validation import validate
+from bokeh.core.serialization import Serializer
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
+from bokeh.model import Model
 from bokeh.models import ColumnDataSource, CustomJS
 from bokeh.settings import settings
 from panel.io.state import set_curdoc
@@ -202,30 +204,23 @@ def patch_message(doc, events):
     return patch_doc(patch_doc.create_header(), {}, content)
 
 
-def _frame_serializer():
-    from bokeh.core.serialization import Serializer
-    from bokeh.model import Model
+class _FrameSerializer(Serializer):
+    """Bokeh's serializer with arrays inline, and references to the browser's models made on demand."""
 
-    class FrameSerializer(Serializer):
-        def __init__(self, models):
-            super().__init__(deferred=False)
-            self.models = models
+    def __init__(self, models):
+        super().__init__(deferred=False)
+        self.models = models
 
-        def synced(self, obj):
-            return (isinstance(obj, Model) and self.models._models.get(obj.id) is obj
-                    and obj not in self.models._new_models)
+    def synced(self, obj):
+        return (isinstance(obj, Model) and self.models._models.get(obj.id) is obj
+                and obj not in self.models._new_models)
 
-        def has_ref(self, obj):
-            return super().has_ref(obj) or self.synced(obj)
+    def has_ref(self, obj):
+        return super().has_ref(obj) or self.synced(obj)
 
-        def get_ref(self, obj):
-            ref = super().get_ref(obj)
-            return obj.ref if ref is None and self.synced(obj) else ref
-
-    return FrameSerializer
-
-
-_FrameSerializer = _frame_serializer()
+    def get_ref(self, obj):
+        ref = super().get_ref(obj)
+        return obj.ref if ref is None and self.synced(obj) else ref
 
 
 class Pacer:
@@ -236,9 +231,8 @@ class Pacer:
     ``WINDOW`` seconds it measures two loads: the event loop's (its thread's CPU time over wall
     time) and the machine's (busy share of all cores, from /proc/stat where there is one: training
     threads, other server processes, a browser on the same machine; niced work does not count). It
-    moves the students' frame
-    rate until both are under their targets: presenters keep their full rate, students share the
-    rest evenly. With ``LAB_STATS=path`` set, it writes its counters there once a second.
+    moves the students' frame rate until both are under their targets: presenters keep their full
+    rate, students share the rest evenly. With ``LAB_STATS=path`` set, it writes its counters there once a second.
     """
 
     PERIOD = 0.01

@@ -30,7 +30,6 @@ PHONE_CSS = """
     width: min(350px, 92vw); max-width: 92vw !important; background: var(--bs-body-bg);
     box-shadow: 4px 0 12px rgba(0, 0, 0, 0.3); }
   #main { padding: 6px; }
-  .navbar-brand, .title { font-size: 1.1em !important; }
 }
 """
 PHONE_START = """

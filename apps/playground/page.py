@@ -45,8 +45,8 @@ class Playground(LivePage):
         except ValueError as err:
             messages.show(f"The link's settings could not all be used: {err}", "warning")
         self.transport = Transport(step_label="Step (1 epoch)")
-        # A plain Bokeh Div, so tests and scripts can read it by name. It has a fixed size and is redrawn
-        # at a few hertz: a Div whose text changes makes the browser lay out the whole page again (~30 ms).
+        # A plain Bokeh Div, so tests and scripts can read it by name. Its height is fixed and it is redrawn
+        # at a few hertz (STATUS_SECONDS): a Div whose text changes can make the browser lay out the page again.
         self.status = Div(text="", name="status", sizing_mode="stretch_width", height=44)
         self.clock = FrameClock()
         self.url = UrlState("playground")
