@@ -67,13 +67,24 @@ class FrameClock:
         self.max_fps = max_fps
         self.min_interval = 1.0 / max_fps
         self.in_flight, self.patience, self.layout_patience = in_flight, patience, layout_patience
-        self.counter = ColumnDataSource(data={"frame": [0]}, name="frame_counter")
+        self.counter = ColumnDataSource(data={"frame": [0], "needs": [""]}, name="frame_counter")
         self.ack = ColumnDataSource(data={"frame": [0]}, name="frame_ack")
         # every other frame is echoed (each echo is a message the server decodes against the whole page);
-        # layout markers are always even (see ready)
+        # layout markers are always even (see ready) and name the models the new layout brings: the echo
+        # waits until the browser's document has them all, however late the layout reaches it
         self.counter.js_on_change("data", CustomJS(args=dict(ack=self.ack), code="""
             const frame = cb_obj.data.frame[0];
-            if (frame % 2 == 0) ack.data = {frame: [frame]};"""))
+            if (frame % 2 != 0) return;
+            const needs = (cb_obj.data.needs || [""])[0];
+            const ids = needs ? needs.split(",") : [];
+            const doc = cb_obj.document;
+            let tries = 0;
+            const echo = () => {
+                if (ack.data.frame[0] >= frame) return;
+                if (ids.every(id => doc.get_model_by_id(id) != null) || ++tries > 200) ack.data = {frame: [frame]};
+                else setTimeout(echo, 50);
+            };
+            echo();"""))
         # the tab's visibility, reported by the browser: a hidden tab gets no frames
         self.visibility = ColumnDataSource(data={"visible": [1]}, name="tab_visible")
         self.visible = True  # a plain copy: the pacer reads it a hundred times a second
@@ -83,6 +94,7 @@ class FrameClock:
         self.layout_pending = False
         self.layout_frame = 0
         self.layout_sent_at = 0.0
+        self.needed = []  # ids of models the pending layout brings
 
     def attach(self, model):
         """The sources must belong to the document: hang them on a model the page shows (LivePage.start_live
@@ -99,16 +111,18 @@ class FrameClock:
     def acknowledged(self):
         return int(self.ack.data["frame"][0])
 
-    def sent(self, started=None):
+    def sent(self, started=None, needs=""):
         """Call once per frame the page sent; ``started``: when it began drawing it (the interval between
         frames counts from there, so the time a frame takes to draw is not added to the interval)."""
         self.frames += 1
         self.last_sent = time.monotonic() if started is None else started
-        self.counter.data = {"frame": [self.frames]}
+        self.counter.data = {"frame": [self.frames], "needs": [needs]}
 
-    def rebuilt(self):
-        """Call when views were replaced: their data waits for the browser to confirm the layout."""
+    def rebuilt(self, *models):
+        """Call when views were replaced, with the new Bokeh models frames will write to (or the figures
+        holding them): their data waits until the browser confirms it has them."""
         self.layout_pending = True
+        self.needed.extend(m.id for m in models)
 
     def ready(self, fps=None):
         """True when the page may send a frame now, at most ``fps`` a second (default: max_fps)."""
@@ -118,7 +132,8 @@ class FrameClock:
             # once the browser has applied everything before it
             self.layout_pending = False
             self.frames += self.frames % 2 == 0  # the marker's number is even: the browser echoes it
-            self.sent(now)
+            self.sent(now, ",".join(self.needed))
+            self.needed = []
             self.layout_frame, self.layout_sent_at = self.frames, now
             return False
         if self.acknowledged < self.layout_frame and now - self.layout_sent_at < self.layout_patience:

@@ -5,6 +5,7 @@ import functools
 import io
 import logging
 import math
+import os
 import traceback
 
 import panel as pn
@@ -138,15 +139,84 @@ def empty_source(name, *columns):
     return ColumnDataSource({column: [] for column in columns}, name=name)
 
 
+# Uploads travel in chunks (a file in one websocket message over Bokeh's 20 MB limit kills the session);
+# the browser checks the size before sending anything and shows the progress of each file.
+UPLOAD_CHUNK = 4_000_000
+DATA_LIMIT_MB = 200       # the CSV loader accepts 200 MiB; the browser counts MB of 10^6 bytes, so it is the stricter
+SETTINGS_LIMIT_MB = 1
+# what the browser may call such a file (Windows with Excel installed calls a .csv "application/vnd.ms-excel")
+ACCEPT = {".csv": (".csv", "text/plain", "application/vnd.ms-excel"), ".json": (".json", "text/plain")}
+
+
+class _Dropper(pn.widgets.FileDropper):
+    """Panel's chunked file drop area, telling ``progress(name, received_bytes, chunk, total_chunks)`` as
+    each chunk reaches the server (the browser's own bar counts chunks sent, not chunks received)."""
+
+    def __init__(self, progress, **params):
+        super().__init__(**params)
+        self._progress = progress
+        self._received = {}
+
+    def _process_event(self, event):
+        data = event.data
+        if event.event_name == "upload_event" and data["chunk"] < data["total_chunks"]:
+            name = data["name"]
+            got = (0 if data["chunk"] == 1 else self._received.get(name, 0)) + len(data["data"])
+            self._received[name] = got
+            self._progress(os.path.basename(name), got, data["chunk"], data["total_chunks"])
+        else:
+            self._received.pop(data.get("name"), None)
+        super()._process_event(event)
+
+
+def upload_box(accept, limit_mb, on_file, messages, what):
+    """A file drop area for one kind of file (``accept``: ".csv"), with its size limit stated beside it and
+    checked in the browser before the upload starts. ``on_file(name, data)`` gets the user's file name and
+    its bytes once the whole file has arrived; a ValueError it raises becomes a message, and the session
+    keeps working. Returns the (note, dropper) pair to lay out."""
+    def progress(name, received, chunk, chunks):
+        messages.show(f"Receiving {name}: {received / 1e6:.0f} MB so far ({chunk} of {chunks} parts)…", "info")
+
+    dropper = _Dropper(progress, accepted_filetypes=list(ACCEPT[accept]), max_file_size=f"{limit_mb}MB",
+                                     chunk_size=UPLOAD_CHUNK, multiple=False, layout="compact",
+                                     sizing_mode="stretch_width")
+    note = pn.pane.HTML(f"<small>{what}: drop a {accept} file here or browse, up to {limit_mb} MB.</small>",
+                        sizing_mode="stretch_width", margin=(0, 10))
+
+    def arrived(event):
+        files = dict(event.new)
+        dropper.value.clear()  # the content is not kept on the widget once handled (a 200 MB upload)
+        for name, data in files.items():
+            if isinstance(data, str):  # text/* files arrive decoded; the loaders read bytes
+                data = data.encode("utf-8")
+            name = os.path.basename(name.replace("\\", "/"))
+            on_file(name if name.strip(".") else "upload", data)
+
+    dropper.param.watch(messages.guard(arrived), "value")
+    return note, dropper
+
+
 def settings_card(dump, load, filename, messages, *extra):
     """Save / load a page's settings as a JSON file: ``dump()`` gives the text, ``load(text)`` applies it
     (a ValueError becomes a message naming what is wrong); ``extra``: more widgets for the card."""
     wide = dict(sizing_mode="stretch_width")
     save = pn.widgets.FileDownload(callback=lambda: io.StringIO(dump()), filename=filename,
                                    label="Save settings (.json)", **wide)
-    upload = pn.widgets.FileInput(accept=".json", name="Load settings", **wide)
-    upload.param.watch(messages.guard(lambda e: e.new and load(e.new.decode("utf-8", errors="replace"))), "value")
-    return pn.Card(upload, save, *extra, title="Save / load", collapsed=True, **wide)
+
+    def loaded(name, data):
+        if not data:
+            raise ValueError(f"{name}: the file is empty")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name}: not a settings file (it is not UTF-8 text)") from None
+        try:
+            load(text)
+        except ValueError as err:
+            raise ValueError(f"{name}: {err}") from None
+
+    note, upload = upload_box(".json", SETTINGS_LIMIT_MB, loaded, messages, "Load settings")
+    return pn.Card(note, upload, save, *extra, title="Save / load", collapsed=True, **wide)
 
 
 def flow(*objects, **kwargs):

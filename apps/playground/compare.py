@@ -44,6 +44,7 @@ class Compare:
         if page.live.split.is_2d:
             self.boundary = BoundaryView(page.compared, suffix="_compared", title=f"Compared run: {choice}")
             page.boundary_row.insert(1, pn.pane.Bokeh(self.boundary.figure))  # side by side
+            page.clock.rebuilt(self.boundary.figure)
             self.row.objects = [pn.pane.Markdown(
                 f"**Same data, same initial weights.** Left: {page.config.optimizer_name}; "
                 f"right: {choice}. Red curves are the compared run.")]

@@ -2,13 +2,32 @@
 history (.csv) exported."""
 
 import io
+import logging
 import os
 import tempfile
+import threading
+import traceback
 
 import panel as pn
 
-from apps.widgets import settings_card
+from apps.widgets import DATA_LIMIT_MB, settings_card, upload_box
 from lab import datasets
+
+log = logging.getLogger("lab.apps")
+
+
+def read_csv(name, content, label, test_ratio, seed):
+    """The Split of an uploaded CSV; every message names the user's file, never a temporary one."""
+    with tempfile.TemporaryDirectory(prefix="lab-upload-") as folder:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(content)
+        try:
+            split = datasets.load_csv(path, label=label, test_ratio=test_ratio, seed=seed)
+        except ValueError as err:
+            raise ValueError(str(err).replace(folder + os.sep, "")) from None
+    split.name = name
+    return split
 
 
 class Files:
@@ -16,12 +35,10 @@ class Files:
 
     def __init__(self, page):
         self.page = page
-        g = page.messages.guard
         wide = dict(sizing_mode="stretch_width")
-        self.upload = pn.widgets.FileInput(accept=".csv", name="Upload CSV", **wide)
         self.label_column = pn.widgets.TextInput(name="Label column", value="label", **wide)
-        # an empty file arrives as value None with a new file name: watch both, decide from what is there
-        self.upload.param.watch(g(self.on_upload), ["value", "filename"])
+        self.upload_note, self.upload = upload_box(".csv", DATA_LIMIT_MB, self.on_upload, page.messages,
+                                                   "Your data")
         self.downloads = [
             pn.widgets.FileDownload(callback=self.weights_file, filename="lab-weights.npz",
                                     label="Export weights (.npz)", **wide),
@@ -30,42 +47,57 @@ class Files:
         ]
 
     def data_widgets(self):
-        return [pn.pane.Markdown("**Your own data** (CSV with a header)"), self.label_column, self.upload]
+        return [pn.pane.Markdown("**Your own data** (CSV with a header)"), self.label_column, self.upload_note,
+                self.upload]
 
     def card(self):
         page = self.page
         return settings_card(page.config.to_json, self.load_settings, "lab-settings.json", page.messages,
                              *self.downloads)
 
-    def on_upload(self, *events):
+    def on_upload(self, name, content):
+        """Read the uploaded CSV in a thread (a 200 MB file takes seconds to parse, and the event loop
+        serves every student of the class), then load it into the page on the document's own thread."""
         page = self.page
-        if not self.upload.filename:
-            return
-        name = os.path.basename(self.upload.filename)
-        content = self.upload.value
         if not content:
             raise ValueError(f"{name}: the file is empty")
-        # saved under the user's own file name, so every message names their file, not a temporary one
-        with tempfile.TemporaryDirectory(prefix="lab-upload-") as folder:
-            path = os.path.join(folder, name)
-            with open(path, "wb") as f:
-                f.write(content)
+        label = self.label_column.value.strip() or "label"
+        ratio, seed = page.config.test_ratio, page.config.data_seed
+        page.messages.show(f"Reading {name} ({len(content) / 1e6:.1f} MB)…", "info")
+        doc = pn.state.curdoc
+
+        def read():
             try:
-                split = datasets.load_csv(path, label=self.label_column.value.strip() or "label",
-                                          test_ratio=page.config.test_ratio, seed=page.config.data_seed)
-            except ValueError as err:  # the loader names the path; the user knows the file by its name
-                raise ValueError(str(err).replace(folder + os.sep, "")) from None
-        split.name = name
-        page.upload = split
+                result = read_csv(name, content, label, ratio, seed)
+            except ValueError as err:
+                result = err
+            except Exception as err:  # a bug must not leave the page waiting
+                log.error("reading %s failed:\n%s", name, traceback.format_exc())
+                result = ValueError(f"{name}: could not be read ({type(err).__name__}: {err})")
+            try:
+                doc.add_next_tick_callback(lambda: self.loaded(name, result))
+            except Exception:  # the tab was closed meanwhile
+                pass
+
+        threading.Thread(target=read, name="lab-upload", daemon=True).start()
+
+    def loaded(self, name, result):
+        page = self.page
+        if isinstance(result, ValueError):
+            page.messages.show(str(result), "danger")
+            return
+        page.upload = result
         page.added = None
         page.rebuild()
-        page.messages.show(f"Loaded {split.name}: {len(split.y_train)} training and {len(split.y_test)} test "
-                           f"rows, {split.n_features} features, {split.kind}.", "success")
+        if page.live is not None:
+            page.messages.show(f"Loaded {name}: {len(result.y_train)} training and {len(result.y_test)} test "
+                               f"rows, {result.n_features} features, {result.kind}.", "success")
 
     def load_settings(self, text):
         self.page.config.from_json(text)
         self.page.fill_optimizer_box()
         self.page.rebuild()
+        self.page.messages.show("Loaded the settings from the file.", "success")
 
     def weights_file(self):
         buffer = io.BytesIO()

@@ -134,7 +134,9 @@ class Playground(LivePage):
                    pn.pane.Bokeh(self.weights.grad_fig)),
         ]
         self.rendered = -1
-        self.clock.rebuilt()  # the new views are filled once the browser has their layout
+        # the new views are filled once the browser has them
+        self.clock.rebuilt(*(m.object for row in self.views.objects if hasattr(row, "objects")
+                             for m in row.objects if isinstance(m, pn.pane.Bokeh)))
 
     # ----- callbacks -------------------------------------------------------------------------------
     def on_play(self, playing):

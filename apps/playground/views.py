@@ -6,10 +6,12 @@ from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
 from bokeh.plotting import figure
 
 from apps.widgets import empty_source
+from lab.landscape import subsample
 from lab.playground import MAX_DIAGRAM_UNITS
 
 ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
 ROLLOVER = 2000
+MAX_SHOWN_POINTS = 2000  # of each of the training and test sets
 
 
 def _blend(a, b, t):
@@ -54,6 +56,7 @@ class BoundaryView:
         split, model = live.split, live.model
         (x0, x1), (y0, y1) = split.window
         self.live = live
+        self.title = title
         self.low, self.high = output_range(model)
         self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
         self.image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)], x=[x0], y=[y0],
@@ -78,11 +81,15 @@ class BoundaryView:
         return [BLUE if v == 1 else ORANGE for v in y]
 
     def set_points(self):
+        """The points, at most MAX_SHOWN_POINTS of each set (a fixed random subset of a big upload: a
+        million dots tell no more than a few thousand, and take minutes to reach the browser)."""
         s = self.live.split
-        self.train.data = dict(x1=s.X_train[:, 0], x2=s.X_train[:, 1], label=s.y_train,
-                               color=self._colors(s.y_train))
-        self.test.data = dict(x1=s.X_test[:, 0], x2=s.X_test[:, 1], label=s.y_test,
-                              color=self._colors(s.y_test))
+        for source, X, y in ((self.train, s.X_train, s.y_train), (self.test, s.X_test, s.y_test)):
+            X, y = subsample(X, y, MAX_SHOWN_POINTS)
+            source.data = dict(x1=X[:, 0], x2=X[:, 1], label=y, color=self._colors(y))
+        total = len(s.y_train) + len(s.y_test)
+        shown = min(len(s.y_train), MAX_SHOWN_POINTS) + min(len(s.y_test), MAX_SHOWN_POINTS)
+        self.figure.title.text = f"Output: {shown:,} of {total:,} points shown" if shown < total else self.title
 
     def show_test(self, visible):
         self.test_glyph.visible = bool(visible)

@@ -163,3 +163,40 @@ def wait_until(predicate, timeout=60.0):
             return True
         time.sleep(0.25)
     return False
+
+
+# Delays, in the browser, the next server message whose content contains a given text (e.g. the name of a
+# model a new layout brings), while later messages go on: the browser then gets a rebuilt page's data
+# before its layout, as a slow layout on a busy machine makes it. A Bokeh message is a header, metadata,
+# content and two frames per binary buffer; whole messages are held, never parts of one.
+HOLD_SCRIPT = """(() => {
+    const Native = window.WebSocket;
+    window.__labHold = null; window.__labHoldMs = 2000; window.__labHeld = 0; window.__labReleased = 0;
+    function Held(url, protocols) {
+        const ws = new Native(url, protocols);
+        let handler = null, group = [], expected = 3;
+        Object.defineProperty(ws, 'onmessage', {set(h) { handler = h }, get() { return handler }});
+        const deliver = (events) => events.forEach(e => handler && handler(e));
+        ws.addEventListener('message', (e) => {
+            group.push(e);
+            if (group.length === 1) expected = 3 + 2 * (JSON.parse(e.data).num_buffers || 0);
+            if (group.length < expected) return;
+            const events = group; group = [];
+            const content = events[2].data;
+            if (window.__labHold && typeof content === 'string' && content.includes(window.__labHold)) {
+                window.__labHold = null; window.__labHeld += 1;
+                setTimeout(() => { deliver(events); window.__labReleased += 1 }, window.__labHoldMs);
+            } else deliver(events);
+        });
+        return ws;
+    }
+    Held.prototype = Native.prototype;
+    Object.assign(Held, {CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3});
+    window.WebSocket = Held;
+})();"""
+
+
+def hold_next_message(page, text, ms=2000):
+    """The next server message containing ``text`` reaches the page ``ms`` later than the ones after it
+    (the page must have been opened with HOLD_SCRIPT as an init script)."""
+    page.evaluate("([text, ms]) => { window.__labHold = text; window.__labHoldMs = ms }", [text, ms])
