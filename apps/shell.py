@@ -2,6 +2,7 @@
 
 import logging
 import traceback
+import urllib.parse
 
 import panel as pn
 from bokeh.models import CustomJS
@@ -63,13 +64,21 @@ def serve_own_stylesheets():
         doc._template_variables.setdefault("dist_url", get_dist_path(cdn=False))
 
 
+def address_query():
+    """The page address's query, every value the string the user wrote. (Panel's own query_params turns
+    values into numbers or JSON, and drops one it cannot parse without a word: a link's bad setting must be
+    reported, not ignored.)"""
+    search = pn.state.location.search if pn.state.location else ""
+    return dict(urllib.parse.parse_qsl((search or "").lstrip("?"), keep_blank_values=True))
+
+
 def build():
     """The whole lab for one browser tab: the page named by ?page= (default: the playground), in a
     template whose sidebar (the page's settings) collapses, and becomes a drawer on a phone."""
     import importlib
 
     serve_own_stylesheets()
-    query = pn.state.location.query_params if pn.state.location else {}
+    query = address_query()
     page = query.get("page", DEFAULT_PAGE)
     if page not in PAGES:
         page = DEFAULT_PAGE

@@ -14,6 +14,7 @@ from bokeh.models import ColumnDataSource
 
 log = logging.getLogger("lab.apps")
 LOG_PARAMETERS = ("learning_rate",)
+MAX_MESSAGE = 600
 TEXT_NUMBERS = ("eps",)
 
 
@@ -109,6 +110,8 @@ class Messages:
                                   name="messages")
 
     def show(self, text, kind="warning"):
+        if len(text) > MAX_MESSAGE:  # a message quoting a 10 kB URL value must still be readable
+            text = text[:MAX_MESSAGE] + f"… ({len(text)} characters in all)"
         self.pane.object = literal(text)
         self.pane.alert_type = kind
         self.pane.visible = bool(text)
@@ -204,14 +207,8 @@ def settings_card(dump, load, filename, messages, *extra):
                                    label="Save settings (.json)", **wide)
 
     def loaded(name, data):
-        if not data:
-            raise ValueError(f"{name}: the file is empty")
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{name}: not a settings file (it is not UTF-8 text)") from None
-        try:
-            load(text)
+            load(data)
         except ValueError as err:
             raise ValueError(f"{name}: {err}") from None
 

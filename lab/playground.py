@@ -14,7 +14,7 @@ from lab.data import datasets
 from lab.engine import optimizers, schedules
 from lab.engine.model import ACTIVATIONS, FEATURES, INITS, MLP, OUTPUTS
 from lab.engine.regularizers import Regularization
-from lab.settings import coerce, parse_json
+from lab.settings import PAGE_KEYS, coerce, parse_json, short, update
 
 LOSS_CHOICES = ["auto", "bce", "cross_entropy", "hinge", "mse"]
 MAX_DIAGRAM_LAYERS, MAX_DIAGRAM_UNITS = 8, 64
@@ -28,7 +28,8 @@ def parse_hidden(text):
     try:
         sizes = [int(part) for part in text.replace(";", ",").split(",")]
     except ValueError:
-        raise ValueError(f"hidden layers must be whole numbers separated by commas, like 8, 8 (got {text!r})") from None
+        raise ValueError("hidden layers must be whole numbers separated by commas, like 8, 8 "
+                         f"(got {short(text)!r})") from None
     if len(sizes) > 16 or any(not 1 <= s <= 1024 for s in sizes):
         raise ValueError("use at most 16 hidden layers of 1 to 1024 units each")
     return sizes
@@ -159,14 +160,17 @@ class PlaygroundConfig(param.Parameterized):
         unknown = set(settings) - set(self._TOP)
         if unknown:
             raise ValueError(f"unknown settings {sorted(unknown)}")
-        self.param.update(**settings)
+        update(self, settings)
         for key, obj in (("optimizer", self.optimizers[self.optimizer_name]), ("schedule", self.schedule),
                          ("regularization", self.regularization)):
             values = nested[key] or {}
-            bad = set(values) - set(obj.param)
+            if not isinstance(values, dict):
+                raise ValueError(f"{key!r} must hold its settings by name, like {{\"learning_rate\": 0.1}}")
+            bad = set(values) - set(obj.param) | ({"name", "schedule"} & set(values))
             if bad:
-                raise ValueError(f"unknown {key} settings {sorted(bad)}")
-            obj.param.update(**values)
+                hint = " (choose the optimizer with optimizer_name)" if key == "optimizer" else ""
+                raise ValueError(f"unknown {key} settings {sorted(bad)}{hint}")
+            update(obj, values)
 
     def to_json(self):
         return json.dumps(self.to_dict(), indent=2)
@@ -187,16 +191,21 @@ class PlaygroundConfig(param.Parameterized):
                     query[f"{prefix}.{name}"] = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         return query
 
-    def from_query(self, query):
-        """Inverse of to_query, tolerant of missing keys; ValueError names a bad key or value."""
+    def from_query(self, query, ignore=PAGE_KEYS):
+        """Inverse of to_query, tolerant of missing keys; ValueError names a bad key or value. Keys in
+        ``ignore`` belong to someone else (the page's name, the presenter flag); any other key is an error."""
         top, nested = {}, {"optimizer": {}, "schedule": {}, "regularization": {}}
         prefixes = {"opt": "optimizer", "sched": "schedule", "reg": "regularization"}
         for key, raw in query.items():
+            if key in ignore:
+                continue
             if key in self._TOP:
                 top[key] = coerce(self.param[key], raw, key)
             elif "." in key and key.split(".", 1)[0] in prefixes:
                 prefix, name = key.split(".", 1)
                 nested[prefixes[prefix]][name] = raw
+            else:
+                raise ValueError(f"unknown setting {key[:40]!r} in the URL")
         self.apply(top)
         for key, obj in (("optimizer", self.optimizers[self.optimizer_name]), ("schedule", self.schedule),
                          ("regularization", self.regularization)):
@@ -205,7 +214,7 @@ class PlaygroundConfig(param.Parameterized):
                 if name not in obj.param or name == "name":
                     raise ValueError(f"unknown {key} setting {name!r} in the URL")
                 values[name] = coerce(obj.param[name], raw, f"{key}.{name}")
-            obj.param.update(**values)
+            update(obj, values)
 
 
 def grid_points(window, resolution):

@@ -40,10 +40,11 @@ class Playground(LivePage):
         self.rendered = -1
         self.drawn = 0  # frames drawn since the views were built
         self.status_at = 0.0
+        link_problem = None
         try:
-            self.config.from_query({k: v for k, v in query.items() if k != "page"})
+            self.config.from_query(query)
         except ValueError as err:
-            messages.show(f"The link's settings could not all be used: {err}", "warning")
+            link_problem = f"The link's settings could not all be used: {err}"
         self.transport = Transport(step_label="Step (1 epoch)")
         # A plain Bokeh Div, so tests and scripts can read it by name. Its height is fixed and it is redrawn
         # at a few hertz (STATUS_SECONDS): a Div whose text changes can make the browser lay out the page again.
@@ -64,6 +65,8 @@ class Playground(LivePage):
         self.compare = Compare(self)
         self._wire()
         self.rebuild()
+        if link_problem and self.live is not None:  # (a failed build says what to fix instead)
+            messages.show(link_problem, "warning")
         self.clock.layout_pending = False  # the first layout goes out with the whole document
         self.start_live(messages, self.transport, self.clock, self.url, self.status, query)
 

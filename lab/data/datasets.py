@@ -12,7 +12,7 @@ decide the label, for spiral/moons it moves the point, for two Gaussians it wide
 
 import numpy as np
 
-from lab.data.loaders import load_csv, load_idx, load_mnist_csv  # noqa: F401  (re-exported API)
+from lab.data.loaders import load_csv, load_idx, load_mnist_csv, read_idx  # noqa: F401  (re-exported API)
 from lab.data.split import KINDS, Split, to_indicator, to_pm1  # noqa: F401  (re-exported API)
 
 # the 8 symmetries of the square, in kernels.ops.symmetry order, as bits:

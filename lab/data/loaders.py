@@ -5,10 +5,10 @@ nothing is half-loaded (the whole file is checked before a Split is returned).
 """
 
 import csv
-import gzip
 import io
 import math
 import os
+import zlib
 
 import numpy as np
 
@@ -159,12 +159,16 @@ def read_idx(path, max_bytes=MAX_BYTES):
     """The array in an IDX file (gzipped or not), checking magic number, type code and size."""
     raw = _read_bytes(path, max_bytes)
     if raw[:2] == b"\x1f\x8b":
+        # decompressed in one bounded step: a small file that inflates to gigabytes stops at the limit
+        inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as err:
+            raw = inflate.decompress(raw, max_bytes + 1)
+        except zlib.error as err:
             raise ValueError(f"{path}: corrupt gzip data ({err})") from None
         if len(raw) > max_bytes:
             raise ValueError(f"{path}: decompressed size is over the {max_bytes / 2**20:.0f} MB limit")
+        if not inflate.eof:
+            raise ValueError(f"{path}: corrupt gzip data (it ends early)")
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path}: bad IDX magic number {raw[:4].hex() or '(empty)'} "
                          "(expected 00 00 <type 08..0e> <ndim>)")
@@ -179,7 +183,10 @@ def read_idx(path, max_bytes=MAX_BYTES):
     body = raw[4 + 4 * ndim:]
     if len(body) != expected:
         raise ValueError(f"{path}: IDX header shape {shape} needs {expected} data bytes, file has {len(body)}")
-    return np.frombuffer(body, dtype=dtype).reshape(shape)
+    array = np.frombuffer(body, dtype=dtype).reshape(shape)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{path}: IDX data holds NaN or infinite values")
+    return array
 
 
 def load_idx(images_path, labels_path, test_ratio=0.2, seed=0, max_bytes=MAX_BYTES):

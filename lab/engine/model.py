@@ -5,6 +5,9 @@
     >>> model.evaluate(X, y)
 """
 
+import inspect
+import os
+
 import numpy as np
 
 from kernels import codes as C
@@ -19,6 +22,7 @@ COMPATIBLE = {"bce": ("sigmoid",), "cross_entropy": ("softmax",), "hinge": ("tan
 DEFAULT_LOSS = {"sigmoid": "bce", "softmax": "cross_entropy", "tanh": "hinge", "linear": "mse"}
 INITS = ("glorot", "he", "uniform")
 MAX_UNITS = 4096
+MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
 
 
 def _choice(value, table, what):
@@ -299,18 +303,72 @@ class MLP:
 
     @classmethod
     def load(cls, path, backend="cpu"):
-        import json
-
-        with np.load(path, allow_pickle=False) as data:
-            model = cls(**json.loads(str(data["config"])), backend=backend)
-            if data["params"].shape != model.params.shape:
-                raise ValueError(f"{path}: parameter vector does not match the saved architecture")
-            model.params[...] = data["params"]
+        """The model MLP.save wrote to ``path`` (a path or a file object). Any other file, damaged or
+        not, raises a ValueError that names it and says what is wrong."""
+        where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "the weights file"
+        params, config = _read_weights(path, where)
+        try:
+            model = cls(**config, backend=backend)
+        except TypeError as err:
+            raise ValueError(f"{where}: its config does not describe a model ({err})") from None
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
+        if params.shape != model.params.shape:
+            raise ValueError(f"{where}: {params.size} parameters do not match the saved architecture "
+                             f"{model.sizes} ({model.params.size} parameters)")
+        model.params[...] = params
         return model
 
     def __repr__(self):
         return (f"MLP({self.sizes}, activation={self.activations}, output={self.output!r}, "
                 f"loss={self.loss!r}, dtype={self.dtype.name!r}, backend={self.backend!r})")
+
+
+def _read_weights(path, where):
+    """(params, config) of a weights file, or a ValueError naming what is wrong with it."""
+    import json
+    import zipfile
+
+    if isinstance(path, (str, os.PathLike)):
+        if not os.path.isfile(path):
+            raise ValueError(f"{where}: no such file")
+        size = os.path.getsize(path)
+        if size == 0:
+            raise ValueError(f"{where}: the file is empty")
+        if size > MAX_WEIGHTS_BYTES:
+            raise ValueError(f"{where}: file is {size / 2**20:.1f} MB, over the "
+                             f"{MAX_WEIGHTS_BYTES / 2**20:.0f} MB limit of a weights file")
+    damaged = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
+    not_ours = f"{where}: not a weights file saved by MLP.save"
+    try:
+        data = np.load(path, allow_pickle=False)
+    except damaged:
+        raise ValueError(not_ours) from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise ValueError(f"{not_ours} (it holds one bare array)")
+    with data:
+        missing = {"params", "config"} - set(data.files)
+        if missing:
+            raise ValueError(f"{not_ours}: it has no {' or '.join(sorted(missing))}")
+        try:
+            params, text = data["params"], str(data["config"])
+        except damaged as err:
+            raise ValueError(f"{where}: its params or config cannot be read ({type(err).__name__})") from None
+    if params.ndim != 1 or params.dtype.kind not in "fiu":
+        raise ValueError(f"{where}: params must be a vector of numbers, not {params.dtype} {params.shape}")
+    if not np.isfinite(params).all():
+        raise ValueError(f"{where}: params are not all finite numbers (NaN or infinity)")
+    try:
+        config = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise ValueError(f"{where}: its config is not valid JSON") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}: its config must be a JSON object of the model's settings")
+    known = set(inspect.signature(MLP.__init__).parameters) - {"self", "backend"}
+    unknown = set(config) - known
+    if unknown:
+        raise ValueError(f"{where}: unknown config settings {sorted(unknown)[:5]}; known: {sorted(known)}")
+    return params.astype(np.float64, copy=False), config
 
 
 class History(dict):

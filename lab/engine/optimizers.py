@@ -33,6 +33,7 @@ import param
 from kernels import codes as C
 from kernels.cpu import opt_update
 from lab.engine.schedules import Schedule
+from lab.settings import short
 
 
 @dataclass
@@ -207,7 +208,7 @@ def get(name, **hyperparameters):
         return name
     cls = REGISTRY.get(str(name).lower())
     if cls is None:
-        raise ValueError(f"unknown optimizer {name!r}; choose one of {names()}")
+        raise ValueError(f"unknown optimizer {short(name)!r}; choose one of {names()}")
     unknown = set(hyperparameters) - set(cls.param)
     if unknown:
         raise ValueError(f"{name} has no hyperparameter {sorted(unknown)}; it takes "

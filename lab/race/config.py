@@ -11,7 +11,7 @@ import param
 from lab.engine import optimizers, schedules
 from lab.race import race as race_module
 from lab.race import surfaces
-from lab.settings import Settings, coerce, query_value
+from lab.settings import PAGE_KEYS, Settings, coerce, query_value, short
 
 NO_PRESET = "(none)"
 
@@ -102,6 +102,8 @@ class RaceConfig(Settings):
         racers = settings.pop("racers", None)
         super().apply(settings)
         if racers is not None:
+            if not isinstance(racers, list):
+                raise ValueError("'racers' must be a list of racers, like [{\"optimizer\": \"momentum\"}]")
             self.racers = [_checked_racer(r, f"racer {i}") for i, r in enumerate(racers)]
 
     def to_query(self):
@@ -115,7 +117,7 @@ class RaceConfig(Settings):
                     query[f"r{i}.{key}"] = query_value(value)
         return query
 
-    def from_query(self, query, ignore=()):
+    def from_query(self, query, ignore=PAGE_KEYS):
         flat, racers = {}, None
         per_racer = {}
         for key, raw in query.items():
@@ -129,7 +131,7 @@ class RaceConfig(Settings):
             elif key in self.FLAT:
                 flat[key] = coerce(self.param[key], raw, key)
             else:
-                raise ValueError(f"unknown setting {key!r} in the URL")
+                raise ValueError(f"unknown setting {short(key)!r} in the URL")
         if racers is None and per_racer:
             racers = [{k: v for k, v in r.items() if k in ("optimizer",)} for r in self.racers]
         if racers is not None:
@@ -144,7 +146,7 @@ class RaceConfig(Settings):
 def _racer_from_strings(optimizer, values, where):
     cls = optimizers.REGISTRY.get(optimizer)
     if cls is None:
-        raise ValueError(f"{where}: unknown optimizer {optimizer!r}; choose one of {optimizers.names()}")
+        raise ValueError(f"{where}: unknown optimizer {short(optimizer)!r}; choose one of {optimizers.names()}")
     out, sched = {}, {}
     schedule = values.get("schedule", "constant")
     if schedule not in schedules.REGISTRY:

@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 
 from lab.race import formula
+from lab.settings import short
 
 JIT = dict(cache=True, nogil=True)
 
@@ -230,7 +231,7 @@ def names():
 def get(name, **settings):
     """A surface by name (quadratic takes condition= and angle=)."""
     if name not in BUILDERS:
-        raise ValueError(f"unknown surface {name!r}; choose one of {names()} or use parse()")
+        raise ValueError(f"unknown surface {short(name)!r}; choose one of {names()} or use parse()")
     return BUILDERS[name](**settings)
 
 
