@@ -11,7 +11,7 @@ PORT ?= 5006
 KERNEL_HASH := $(shell cat kernels/*.py kernels/cpu/*.py kernels/cuda/*.py | cksum | cut -d" " -f1)
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(KERNEL_HASH)
 
-.PHONY: serve test install install-test system-tools lint bench clean
+.PHONY: serve test test-under-load install install-test system-tools lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ system-tools:
 test: install-test system-tools
 	$(BIN)/python -m pytest -q --ignore=tests/cuda tests
 	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q tests/cuda
+
+# the browser suite three times in a row with a CPU hog on every core (CI runs it after `make test`)
+test-under-load: install-test system-tools
+	$(BIN)/python tests/under_load.py --runs 3
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -91,6 +91,26 @@ def test_url_restores_a_configuration(server, page, console):
     assert console == []
 
 
+def test_a_burst_of_slider_moves_ends_in_the_url_without_adding_history(server, page, console):
+    page.goto(server.url + XOR)
+    wait_for_app(page)
+    assert wait_until(lambda: "reg.l2=0.0" in current_url(page))
+    length = page.evaluate("() => history.length")
+    # a drag: many values in a burst, the way the browser sends them; the last one must win
+    page.evaluate("""() => {
+        const slider = Array.from(Bokeh.documents[0].all_models).find(
+            m => m.type && m.type.endsWith('Slider') && m.title === 'L2');
+        for (const v of [0.005, 0.01, 0.015, 0.02, 0.025, 0.0299]) slider.value = v;
+    }""")
+    assert wait_until(lambda: "reg.l2=0.0299" in current_url(page)), current_url(page)
+    page.get_by_label("Batch size").fill("17")
+    page.get_by_label("Batch size").press("Enter")
+    assert wait_until(lambda: "batch_size=17" in current_url(page)), current_url(page)
+    assert "reg.l2=0.0299" in current_url(page)
+    assert page.evaluate("() => history.length") == length  # replaced, not pushed: Back leaves the page
+    assert console == []
+
+
 def test_closing_the_tab_stops_training_on_the_server(server, browser):
     page = browser.new_page()
     page.goto(server.url + XOR)
