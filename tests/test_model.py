@@ -123,6 +123,47 @@ def test_flat_params_are_views_and_weights_round_trip(tmp_path):
     assert loaded.config() == model.config()
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_json_round_trip_is_exact_and_readable(dtype):
+    import json
+
+    model = MLP([3, 4, 2], activation="relu", output="softmax", dtype=dtype, seed=2)
+    model.params[:] = np.random.default_rng(1).normal(size=model.n_params)
+    text = model.to_json()
+    layers = json.loads(text)["layers"]
+    assert [np.shape(layer["W"]) for layer in layers] == [(3, 4), (4, 2)]  # rows of fan_in, as get_weights
+    assert layers[1]["b"] == model.layers()[1][1].tolist()
+    loaded = MLP.from_json(text)
+    np.testing.assert_array_equal(loaded.params, model.params)
+    assert loaded.config() == model.config() and loaded.dtype == model.dtype
+
+
+@pytest.mark.parametrize("text,message", [
+    ("", "not a model's JSON"), ("[1]", "'config'"), ('{"config": {}, "layers": []}', "sizes"),
+    ('{"config": {"sizes": [2, 1], "warp": 1}, "layers": []}', "warp"),
+    ('{"config": {"sizes": [2, 1]}, "layers": []}', "expected 2 arrays"),
+    ('{"config": {"sizes": [2, 1]}, "layers": [{"W": [[1], [2]]}]}', "'W' and 'b'"),
+    ('{"config": {"sizes": [2, 1]}, "layers": [{"W": [[1], [2, 3]], "b": [0]}]}', "rows of equal length"),
+    ('{"config": {"sizes": [2, 1]}, "layers": [{"W": [[1, 2]], "b": [0]}]}', "shape"),
+    ('{"config": {"sizes": [2, 1]}, "layers": [{"W": [[1], [NaN]], "b": [0]}]}', "NaN"),
+])
+def test_bad_json_raises_value_error(text, message):
+    with pytest.raises(ValueError, match=message):
+        MLP.from_json(text)
+
+
+def test_summary_lists_layers_parameters_loss_and_output():
+    model = MLP([2, 8, 8, 1], activation=["tanh", "relu"], features=["x1", "x2"])
+    printed = []
+    text = model.summary(print_fn=printed.append)
+    assert printed == [text]
+    lines = text.splitlines()
+    rows = [line.split() for line in lines if line.split()[:1] in (["input"], ["hidden"], ["output"])]
+    assert rows[0][:2] == ["input", "2"] and rows[1] == ["hidden", "1", "8", "tanh", "24"]
+    assert rows[2] == ["hidden", "2", "8", "relu", "72"] and rows[3] == ["output", "1", "sigmoid", "9"]
+    assert "parameters: 105 (weights 88, biases 17)" in text and "loss: bce" in text
+
+
 def test_seeded_init_is_reproducible_and_schemes_differ():
     a = MLP([4, 16, 2], output="softmax", seed=3, init="he")
     b = MLP([4, 16, 2], output="softmax", seed=3, init="he")

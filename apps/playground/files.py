@@ -75,7 +75,7 @@ class Files:
                 log.error("reading %s failed:\n%s", name, traceback.format_exc())
                 result = ValueError(f"{name}: could not be read ({type(err).__name__}: {err})")
             try:
-                doc.add_next_tick_callback(lambda: self.loaded(name, result))
+                doc.add_next_tick_callback(page.messages.guard(lambda: self.loaded(name, result)))
             except Exception:  # the tab was closed meanwhile
                 pass
 

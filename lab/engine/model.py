@@ -319,6 +319,70 @@ class MLP:
         model.params[...] = params
         return model
 
+    def summary(self, print_fn=print):
+        """Prints the layers (units, activation, parameter count), the totals, the loss and the output, as
+        Keras's summary does; returns the text."""
+        inputs = ", ".join(self.features) if self.features else f"{self.sizes[0]} raw inputs"
+        rows = [("input", self.sizes[0], inputs, 0)]
+        kinds = [*self.activations, self.output]
+        for i, ((a, b), kind) in enumerate(zip(zip(self.sizes[:-1], self.sizes[1:]), kinds)):
+            name = "output" if i == len(kinds) - 1 else f"hidden {i + 1}"
+            rows.append((name, b, kind, a * b + b))
+        header = ("layer", "units", "activation", "parameters")
+        widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(4)]
+        rule = "-" * (sum(widths) + 6)
+
+        def line(cells):  # names left, numbers right
+            return "  ".join(str(c).ljust(w) if k in (0, 2) else str(c).rjust(w)
+                             for k, (c, w) in enumerate(zip(cells, widths)))
+        text = "\n".join([
+            f"MLP {self.sizes}: {self.dtype.name}, {self.backend}, init {self.init}, seed {self.seed}", rule,
+            line(header), rule, *(line(r) for r in rows), rule,
+            f"parameters: {self.n_params:,} (weights {self.n_params - sum(self.sizes[1:]):,}, "
+            f"biases {sum(self.sizes[1:]):,})",
+            f"output: {self.output} ({self.sizes[-1]} unit{'s' if self.sizes[-1] > 1 else ''}), loss: {self.loss}"])
+        print_fn(text)
+        return text
+
+    def to_json(self, indent=None):
+        """The model as JSON text: its config and its weights per layer (W as rows of fan_in, b), so a
+        model can be pasted into a lesson or a report. MLP.from_json restores it exactly."""
+        import json
+
+        layers = [{"W": W.tolist(), "b": b.tolist()} for W, b in self.layers()]
+        return json.dumps({"config": self.config(), "layers": layers}, indent=indent)
+
+    @classmethod
+    def from_json(cls, text, backend="cpu"):
+        """Inverse of to_json; a ValueError says what is wrong with the text."""
+        import json
+
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError, TypeError):
+            raise ValueError("not a model's JSON (MLP.to_json writes one)") from None
+        if not isinstance(data, dict) or not isinstance(data.get("config"), dict) \
+                or not isinstance(data.get("layers"), list):
+            raise ValueError("a model's JSON holds 'config' (an object) and 'layers' (a list)")
+        known = set(inspect.signature(cls.__init__).parameters) - {"self", "backend"}
+        unknown = set(data["config"]) - known
+        if unknown:
+            raise ValueError(f"unknown config settings {sorted(unknown)[:5]}; known: {sorted(known)}")
+        try:
+            model = cls(**data["config"], backend=backend)
+        except TypeError as err:
+            raise ValueError(f"the config does not describe a model ({err})") from None
+        weights = []
+        for i, layer in enumerate(data["layers"]):
+            if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
+                raise ValueError(f"layer {i} must hold 'W' and 'b'")
+            try:
+                weights += [np.asarray(layer["W"], np.float64), np.asarray(layer["b"], np.float64)]
+            except (ValueError, TypeError):
+                raise ValueError(f"layer {i}: W and b must be numbers (W as rows of equal length)") from None
+        model.set_weights(weights)
+        return model
+
     def __repr__(self):
         return (f"MLP({self.sizes}, activation={self.activations}, output={self.output!r}, "
                 f"loss={self.loss!r}, dtype={self.dtype.name!r}, backend={self.backend!r})")
