@@ -21,7 +21,6 @@ from apps.widgets import Messages, flow, param_widgets, settings_card
 from lab import landscape, optimizers
 from lab.live import LiveTraining, compare_config
 from lab.playground import PlaygroundConfig
-from lab.settings import parse_json
 
 PRESETS = {
     "XOR, tanh 8-8, SGD": dict(dataset="xor", hidden="8, 8", activation="tanh", optimizer_name="sgd",
@@ -123,13 +122,10 @@ class LandscapePage(LivePage):
         return json.dumps({"run": self.live.config.to_dict(), "surface": self.settings.to_dict()}, indent=2)
 
     def load_settings(self, text):
-        settings = parse_json(text)
-        unknown = set(settings) - {"run", "surface"}
-        if unknown:
-            raise ValueError(f"a landscape settings file holds 'run' and 'surface', not {sorted(unknown)}")
+        run, surface = landscape.parse_settings(text)
         config = PlaygroundConfig()
-        config.apply(settings.get("run", {}))
-        self.settings.apply(settings.get("surface", {}))
+        config.apply(run)
+        self.settings.apply(surface)
         self.start(config)
         self.messages.show("Loaded the run and surface settings from the file.", "success")
 

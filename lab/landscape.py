@@ -11,7 +11,7 @@ kernel: random directions with filter/layer normalisation, PCA directions of a t
 import numpy as np
 import param
 
-from lab.settings import Settings
+from lab.settings import Settings, parse_json
 
 NORMALIZATIONS = ("filter", "layer", "none")
 BIAS_MODES = ("zero", "normalize")
@@ -42,6 +42,19 @@ class LandscapeConfig(Settings):
     def window(self, checkpoints):
         keep = CHECKPOINT_WINDOWS[self.checkpoints]
         return checkpoints[-keep:] if keep else checkpoints
+
+
+def parse_settings(text):
+    """(run settings, surface settings) of a Landscape settings file: {"run": {...}, "surface": {...}}, the
+    run as PlaygroundConfig.to_dict writes it. ValueError says what is wrong with the file."""
+    settings = parse_json(text)
+    unknown = set(settings) - {"run", "surface"}
+    if unknown:
+        raise ValueError(f"a landscape settings file holds 'run' and 'surface', not {sorted(unknown)}")
+    run, surface = settings.get("run", {}), settings.get("surface", {})
+    if not isinstance(run, dict) or not isinstance(surface, dict):
+        raise ValueError("'run' and 'surface' must each hold settings by name")
+    return run, surface
 
 
 def subsample(X, y, max_points=MAX_POINTS, seed=0):

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab import MLP, datasets, surfaces
+from lab import MLP, datasets, landscape, surfaces
 from lab.landscape import LandscapeConfig
 from lab.playground import PlaygroundConfig
 from lab.race.config import RaceConfig
@@ -70,9 +70,9 @@ def test_settings_corpus(page, name, data, expect):
 
     def load():
         if page == "landscape":  # the Landscape page's file holds the run and the surface
-            settings = json.loads(data)
-            config.apply(settings.get("surface", {})) if set(settings) <= {"run", "surface"} else \
-                config.from_json(data)
+            run, surface = landscape.parse_settings(data)
+            PlaygroundConfig().apply(run)
+            config.apply(surface)
         else:
             config.from_json(data)
         if page == "race":

@@ -364,10 +364,7 @@ class MLP:
         if not isinstance(data, dict) or not isinstance(data.get("config"), dict) \
                 or not isinstance(data.get("layers"), list):
             raise ValueError("a model's JSON holds 'config' (an object) and 'layers' (a list)")
-        known = set(inspect.signature(cls.__init__).parameters) - {"self", "backend"}
-        unknown = set(data["config"]) - known
-        if unknown:
-            raise ValueError(f"unknown config settings {sorted(unknown)[:5]}; known: {sorted(known)}")
+        _check_config(data["config"], "the model's JSON")
         try:
             model = cls(**data["config"], backend=backend)
         except TypeError as err:
@@ -428,11 +425,16 @@ def _read_weights(path, where):
         raise ValueError(f"{where}: its config is not valid JSON") from None
     if not isinstance(config, dict):
         raise ValueError(f"{where}: its config must be a JSON object of the model's settings")
+    _check_config(config, where)
+    return params.astype(np.float64, copy=False), config
+
+
+def _check_config(config, where):
+    """A saved config names only MLP's own settings (ValueError naming the others)."""
     known = set(inspect.signature(MLP.__init__).parameters) - {"self", "backend"}
     unknown = set(config) - known
     if unknown:
         raise ValueError(f"{where}: unknown config settings {sorted(unknown)[:5]}; known: {sorted(known)}")
-    return params.astype(np.float64, copy=False), config
 
 
 class History(dict):
