@@ -5,12 +5,10 @@
     >>> model.evaluate(X, y)
 """
 
-import inspect
-import os
-
 import numpy as np
 
 from kernels import codes as C
+from lab.engine import persistence
 from lab.engine.backend import resolve
 
 ACTIVATIONS, OUTPUTS, LOSSES, FEATURES = C.ACTIVATIONS, C.OUTPUTS, C.LOSSES, C.FEATURES
@@ -22,7 +20,6 @@ COMPATIBLE = {"bce": ("sigmoid",), "cross_entropy": ("softmax",), "hinge": ("tan
 DEFAULT_LOSS = {"sigmoid": "bce", "softmax": "cross_entropy", "tanh": "hinge", "linear": "mse"}
 INITS = ("glorot", "he", "uniform")
 MAX_UNITS = 4096
-MAX_WEIGHTS_BYTES = 200 * 1024 * 1024
 
 
 def _choice(value, table, what):
@@ -297,144 +294,34 @@ class MLP:
 
     def save(self, path):
         """Writes config and parameters to an .npz file (exact round trip with MLP.load)."""
-        import json
-
-        np.savez(path, params=self.params, config=json.dumps(self.config()))
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path, backend="cpu"):
         """The model MLP.save wrote to ``path`` (a path or a file object). Any other file, damaged or
         not, raises a ValueError that names it and says what is wrong."""
-        where = os.fspath(path) if isinstance(path, (str, os.PathLike)) else "the weights file"
-        params, config = _read_weights(path, where)
-        try:
-            model = cls(**config, backend=backend)
-        except TypeError as err:
-            raise ValueError(f"{where}: its config does not describe a model ({err})") from None
-        except ValueError as err:
-            raise ValueError(f"{where}: {err}") from None
-        if params.shape != model.params.shape:
-            raise ValueError(f"{where}: {params.size} parameters do not match the saved architecture "
-                             f"{model.sizes} ({model.params.size} parameters)")
-        model.params[...] = params
-        return model
-
-    def summary(self, print_fn=print):
-        """Prints the layers (units, activation, parameter count), the totals, the loss and the output, as
-        Keras's summary does; returns the text."""
-        inputs = ", ".join(self.features) if self.features else f"{self.sizes[0]} raw inputs"
-        rows = [("input", self.sizes[0], inputs, 0)]
-        kinds = [*self.activations, self.output]
-        for i, ((a, b), kind) in enumerate(zip(zip(self.sizes[:-1], self.sizes[1:]), kinds)):
-            name = "output" if i == len(kinds) - 1 else f"hidden {i + 1}"
-            rows.append((name, b, kind, a * b + b))
-        header = ("layer", "units", "activation", "parameters")
-        widths = [max(len(str(r[k])) for r in [header, *rows]) for k in range(4)]
-        rule = "-" * (sum(widths) + 6)
-
-        def line(cells):  # names left, numbers right
-            return "  ".join(str(c).ljust(w) if k in (0, 2) else str(c).rjust(w)
-                             for k, (c, w) in enumerate(zip(cells, widths)))
-        text = "\n".join([
-            f"MLP {self.sizes}: {self.dtype.name}, {self.backend}, init {self.init}, seed {self.seed}", rule,
-            line(header), rule, *(line(r) for r in rows), rule,
-            f"parameters: {self.n_params:,} (weights {self.n_params - sum(self.sizes[1:]):,}, "
-            f"biases {sum(self.sizes[1:]):,})",
-            f"output: {self.output} ({self.sizes[-1]} unit{'s' if self.sizes[-1] > 1 else ''}), loss: {self.loss}"])
-        print_fn(text)
-        return text
+        return persistence.load(cls, path, backend)
 
     def to_json(self, indent=None):
         """The model as JSON text: its config and its weights per layer (W as rows of fan_in, b), so a
         model can be pasted into a lesson or a report. MLP.from_json restores it exactly."""
-        import json
-
-        layers = [{"W": W.tolist(), "b": b.tolist()} for W, b in self.layers()]
-        return json.dumps({"config": self.config(), "layers": layers}, indent=indent)
+        return persistence.to_json(self, indent)
 
     @classmethod
     def from_json(cls, text, backend="cpu"):
         """Inverse of to_json; a ValueError says what is wrong with the text."""
-        import json
+        return persistence.from_json(cls, text, backend)
 
-        try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, RecursionError, TypeError):
-            raise ValueError("not a model's JSON (MLP.to_json writes one)") from None
-        if not isinstance(data, dict) or not isinstance(data.get("config"), dict) \
-                or not isinstance(data.get("layers"), list):
-            raise ValueError("a model's JSON holds 'config' (an object) and 'layers' (a list)")
-        _check_config(data["config"], "the model's JSON")
-        try:
-            model = cls(**data["config"], backend=backend)
-        except TypeError as err:
-            raise ValueError(f"the config does not describe a model ({err})") from None
-        weights = []
-        for i, layer in enumerate(data["layers"]):
-            if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
-                raise ValueError(f"layer {i} must hold 'W' and 'b'")
-            try:
-                weights += [np.asarray(layer["W"], np.float64), np.asarray(layer["b"], np.float64)]
-            except (ValueError, TypeError):
-                raise ValueError(f"layer {i}: W and b must be numbers (W as rows of equal length)") from None
-        model.set_weights(weights)
-        return model
+    def summary(self, print_fn=print):
+        """Prints the layers (units, activation, parameter count), the totals, the loss and the output, as
+        Keras's summary does; returns the text."""
+        text = persistence.summary(self)
+        print_fn(text)
+        return text
 
     def __repr__(self):
         return (f"MLP({self.sizes}, activation={self.activations}, output={self.output!r}, "
                 f"loss={self.loss!r}, dtype={self.dtype.name!r}, backend={self.backend!r})")
-
-
-def _read_weights(path, where):
-    """(params, config) of a weights file, or a ValueError naming what is wrong with it."""
-    import json
-    import zipfile
-
-    if isinstance(path, (str, os.PathLike)):
-        if not os.path.isfile(path):
-            raise ValueError(f"{where}: no such file")
-        size = os.path.getsize(path)
-        if size == 0:
-            raise ValueError(f"{where}: the file is empty")
-        if size > MAX_WEIGHTS_BYTES:
-            raise ValueError(f"{where}: file is {size / 2**20:.1f} MB, over the "
-                             f"{MAX_WEIGHTS_BYTES / 2**20:.0f} MB limit of a weights file")
-    damaged = (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile)
-    not_ours = f"{where}: not a weights file saved by MLP.save"
-    try:
-        data = np.load(path, allow_pickle=False)
-    except damaged:
-        raise ValueError(not_ours) from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise ValueError(f"{not_ours} (it holds one bare array)")
-    with data:
-        missing = {"params", "config"} - set(data.files)
-        if missing:
-            raise ValueError(f"{not_ours}: it has no {' or '.join(sorted(missing))}")
-        try:
-            params, text = data["params"], str(data["config"])
-        except damaged as err:
-            raise ValueError(f"{where}: its params or config cannot be read ({type(err).__name__})") from None
-    if params.ndim != 1 or params.dtype.kind not in "fiu":
-        raise ValueError(f"{where}: params must be a vector of numbers, not {params.dtype} {params.shape}")
-    if not np.isfinite(params).all():
-        raise ValueError(f"{where}: params are not all finite numbers (NaN or infinity)")
-    try:
-        config = json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        raise ValueError(f"{where}: its config is not valid JSON") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{where}: its config must be a JSON object of the model's settings")
-    _check_config(config, where)
-    return params.astype(np.float64, copy=False), config
-
-
-def _check_config(config, where):
-    """A saved config names only MLP's own settings (ValueError naming the others)."""
-    known = set(inspect.signature(MLP.__init__).parameters) - {"self", "backend"}
-    unknown = set(config) - known
-    if unknown:
-        raise ValueError(f"{where}: unknown config settings {sorted(unknown)[:5]}; known: {sorted(known)}")
 
 
 class History(dict):
