@@ -110,9 +110,9 @@ class LandscapePage(LivePage):
         self.compare.param.watch(g(lambda e: self.start(self.live.config)), "value")
         self.compute.on_click(g(lambda e: self.request()))
         surface = ["directions", "normalization", "bias", "span", "resolution", "direction_seed", "checkpoints"]
-        self.settings.param.watch(g(lambda e: self.request()), surface)
+        self.settings.param.watch(g(lambda *e: self.request()), surface)
         self.settings.param.watch(g(lambda e: self.views.redraw()), "log_scale")
-        self.settings.param.watch(g(lambda e: self.sync_url()), self.settings.names())
+        self.settings.param.watch(g(lambda *e: self.sync_url()), self.settings.names())
 
     def sync_url(self):
         """The run's settings (as a playground link gives them) and the surface settings into the URL."""
@@ -131,6 +131,21 @@ class LandscapePage(LivePage):
 
     def on_reset(self):
         self.start(self.live.config)
+
+    def on_steps(self, n):
+        super().on_steps(n)
+        self.request()
+
+    def apply_settings(self, query):
+        names = self.settings.names()
+        self.settings.from_query({k: v for k, v in query.items() if k in names})
+        config = PlaygroundConfig()
+        config.from_query({k: v for k, v in query.items() if k not in names and k != "run"})
+        self.start(config)
+
+    def controllable(self):
+        c = self.live.config
+        return [self.settings, c, c.optimizers[c.optimizer_name], c.schedule, c.regularization]
 
     # ----- surfaces ------------------------------------------------------------------------------------
     def request(self):
@@ -169,7 +184,9 @@ class LandscapePage(LivePage):
         epochs = self.views.loss_curve.data["epoch"]
         sent = False
         if frame["step"] and (not epochs or epochs[-1] != frame["epoch"]):
-            self.views.loss_curve.stream(dict(epoch=[frame["epoch"]], loss=[frame["train_loss"]]), 2000)
+            rows = [*frame.get("backfill", ()), frame]  # a lesson's many epochs at once: every point
+            self.views.loss_curve.stream(dict(epoch=[r["epoch"] for r in rows], loss=[r["train_loss"] for r in rows]),
+                                         2000)
             sent = True
         if self.compared is not None:
             self.compared.take()
@@ -177,8 +194,11 @@ class LandscapePage(LivePage):
             future, self.pending = self.pending, None
             self.views.draw(future.result())
             sent = True
-        every = self.settings.every
-        if every and self.live.running and self.live.trainer.epoch - self.requested_epoch >= every:
+        every, live = self.settings.every, self.live
+        if every and live.running and live.trainer.epoch - self.requested_epoch >= every:
+            self.request()
+        elif (every and not live.running and live.status == "running" and self.pending is None
+              and live.trainer.epoch != self.requested_epoch):  # stepped while paused: the surface catches up
             self.request()
         if self.live.message:
             self.messages.show(self.live.message, "info")
@@ -197,4 +217,4 @@ class LandscapePage(LivePage):
 
 
 def build(query):
-    return LandscapePage(query).view()
+    return LandscapePage(query)

@@ -68,6 +68,25 @@ class RacePage(LivePage):
         self.race.restart()
         self.render()
 
+    def on_steps(self, n):
+        self.transport.halt()
+        self.advance(n)
+
+    def apply_settings(self, query):
+        """A link's race: its preset (or the default), then its own settings; a new race from them."""
+        self.loading = True  # one new race, not one per setting
+        try:
+            preset = query.get("preset")
+            note = self.config.load_preset(preset if preset in race.PRESETS else DEFAULT_PRESET)
+            self.config.from_query({k: v for k, v in query.items() if k != "preset"})
+        finally:
+            self.loading = False
+        self.load_race(self.config.make_race(), note)
+        self.sync_url()
+
+    def controllable(self):
+        return [self.config, *(r.optimizer for r in self.race.racers)]
+
     def frame(self):
         if not self.transport.playing:
             return False
@@ -95,7 +114,7 @@ class RacePage(LivePage):
         self.load_race(self.config.make_race())
         self.sync_url()
 
-    def on_surface(self, event):
+    def on_surface(self, *events):
         if self.loading:
             return
         with param.parameterized.discard_events(self.config):
@@ -169,6 +188,7 @@ class RacePage(LivePage):
         surface_box = pn.Card(*param_widgets(self.config, names=["preset", "surface", "condition", "angle", "formula"]),
                               self.use_formula, *param_widgets(self.config, names=["log_scale"]), title="Surface",
                               sizing_mode="stretch_width")
+        self.control_row = controls
         racers = self.racers.card_list()
         files = settings_card(self.settings_json, self.load_settings, "race-settings.json", self.messages)
         return (pn.Column(surface_box, racers, files, sizing_mode="stretch_width"),
@@ -177,4 +197,4 @@ class RacePage(LivePage):
 
 
 def build(query):
-    return RacePage(query).view()
+    return RacePage(query)

@@ -10,15 +10,12 @@ from bokeh.events import Tap
 from bokeh.models import (
     ColorBar,
     ColumnDataSource,
-    DataTable,
     Div,
     HoverTool,
     LinearColorMapper,
     LogColorMapper,
-    NumberFormatter,
     PointDrawTool,
     Range1d,
-    TableColumn,
 )
 from bokeh.plotting import figure
 
@@ -45,7 +42,9 @@ class RaceViews:
         self.heads = empty_source("race_heads", "x", "y", "color", "label", "value")
         self.losses = empty_source("race_losses", "xs", "ys", "color")
         self.arrows = ColumnDataSource(dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[]), name="race_arrows")
-        self.table = ColumnDataSource(dict(step=[], value=[], x=[]), name="lesson_table")
+        # the 1-D lessons' step table, as HTML (Bokeh's DataTable failed to render when the page opened on it:
+        # "SlickGrid Cannot find stylesheet")
+        self.table = Div(text="", name="lesson_table", width=420, styles={"font-family": "monospace"})
         self.effective = Div(text="", name="effective_steps", width=420)
         if s.dim == 2:
             main = self.contour_figure(s)
@@ -62,11 +61,7 @@ class RaceViews:
         rows = [flow(main, pn.Column(loss_fig, dist_fig))]
         extras = [pn.pane.Bokeh(self.effective)]
         if s.dim == 1:
-            columns = [TableColumn(field="step", title="step"),
-                       TableColumn(field="x", title="u" if s.name == "parabola" else "c",
-                                   formatter=NumberFormatter(format="0.000000")),
-                       TableColumn(field="value", title="J", formatter=NumberFormatter(format="0.000000"))]
-            extras.append(DataTable(source=self.table, columns=columns, width=360, height=280, name="lesson"))
+            extras.append(pn.pane.Bokeh(self.table))
         if isinstance(s, surfaces.Quadratic):
             extras.append(self.convergence_map(s))
         rows.append(flow(*extras))
@@ -150,9 +145,6 @@ class RaceViews:
                                    ys=[np.maximum(e["distance"], 1e-16) for e in frame if "distance" in e],
                                    color=[e["color"] for e in frame if "distance" in e])
         self.render_arrows(frame, two_d)
-        if self.page.race.surface.dim == 1 and frame:
-            e = frame[0]
-            self.table.data = dict(step=list(range(len(e["values"]))), x=e["path"][:, 0], value=e["values"])
         if hasattr(self, "map_points") and isinstance(self.page.race.surface, surfaces.Quadratic):
             racers = self.page.race.racers
             self.map_points.data = dict(index=list(range(len(racers))),
@@ -170,10 +162,35 @@ class RaceViews:
                 rows.append(f'<tr><td style="color:{e["color"]}">{e["label"]}</td><td>{eff}</td></tr>')
         effective = ("<b>Effective step per coordinate</b> (|step| / |gradient|; constant for SGD, "
                      "adaptive for AdaGrad/RMSprop/Adam)<table>" + "".join(rows) + "</table>")
-        for div, text in ((self.effective, effective), (self.page.counter, str(self.page.race.steps))):
+        texts = [(self.effective, effective), (self.page.counter, str(self.page.race.steps))]
+        if self.page.race.surface.dim == 1 and frame:
+            texts.append((self.table, step_table(self.page.race)))
+        for div, text in texts:
             if div.text != text:
                 div.text = text
 
     def render_arrows(self, frame, two_d):
         empty = dict(x0=[], y0=[], x1=[], y1=[], color=[], kind=[])
         self.arrows.data = race.arrows(frame, self.page.race.surface.window) if two_d else empty
+
+
+def step_table(the_race, head=15, tail=15):
+    """The first racer's steps on a 1-D surface as an HTML table (step, J, dJ/dx, x): the first ``head``
+    and the last ``tail`` rows of a long run."""
+    racer = the_race.racers[0]
+    t = race.lesson_table(the_race.surface, racer.path, racer.values)
+    v = t["variable"]
+    n = len(t["step"])
+    shown = list(range(n)) if n <= head + tail else [*range(head), None, *range(n - tail, n)]
+    cell = "<td style='text-align:right; padding: 1px 10px'>{}</td>".format
+    rows = []
+    for i in shown:
+        if i is None:
+            rows.append(f"<tr><td colspan=4 style='text-align:center'>… {n - head - tail} steps …</td></tr>")
+            continue
+        rows.append("<tr>" + "".join(cell(c) for c in (t["step"][i], f"{t['value'][i]:.6g}", f"{t['grad'][i]:.6g}",
+                                                      f"{t['x'][i]:.6g}")) + "</tr>")
+    if racer.diverged:
+        rows.append("<tr><td colspan=4 style='color:#b00'>diverged: the next step left every bound</td></tr>")
+    header = "".join(f"<th style='padding: 1px 10px'>{h}</th>" for h in ("step", "J", f"dJ/d{v}", v))
+    return f"<b>Steps of {racer.label}</b><table><tr>{header}</tr>{''.join(rows)}</table>"

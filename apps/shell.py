@@ -15,6 +15,7 @@ PAGES = {
     "playground": ("Playground", "apps.playground.page"),
     "race": ("Optimizer race", "apps.race"),
     "landscape": ("Loss landscape", "apps.landscape"),
+    "lessons": ("Lessons", "apps.lessons"),
 }
 DEFAULT_PAGE = "playground"
 
@@ -73,13 +74,27 @@ def address_query():
 
 
 def build():
-    """The whole lab for one browser tab: the page named by ?page= (default: the playground), in a
-    template whose sidebar (the page's settings) collapses, and becomes a drawer on a phone."""
+    """The whole lab for one browser tab: the page named by ?page= (default: the playground), or a lesson's
+    page with its panel (?lesson=), in teacher mode when the address asks (apps.teacher), in a template
+    whose sidebar (the page's settings) collapses, and becomes a drawer on a phone."""
     import importlib
+
+    from apps.lessons import LessonPanel, lesson_query
+    from apps.teacher import Teacher
 
     serve_own_stylesheets()
     query = address_query()
+    teacher = Teacher(query)
+    if pn.state.curdoc is not None:
+        pn.state.curdoc.lab_present = teacher.present  # read by the views as they are laid out
     page = query.get("page", DEFAULT_PAGE)
+    lesson, problem = None, None
+    if "lesson" in query:
+        try:
+            lesson, step, query, problem = lesson_query(query)
+            page = lesson.page
+        except ValueError as err:
+            page, problem = "lessons", f"{err}"
     if page not in PAGES:
         page = DEFAULT_PAGE
     side = pn.Column(sizing_mode="stretch_width", name="sidebar")
@@ -87,7 +102,18 @@ def build():
 
     def fill():
         try:
-            settings, content = importlib.import_module(PAGES[page][1]).build(query)
+            module = importlib.import_module(PAGES[page][1])
+            built = module.build(query, problem) if page == "lessons" else module.build(query)
+            settings, content = built.view()
+            if page != "lessons":
+                built.url.keep_from(query)
+                if lesson is not None:
+                    panel = LessonPanel(built, lesson, step, teacher)
+                    content = pn.Column(panel.view(), content, sizing_mode="stretch_width")
+                    if problem:
+                        built.messages.show(problem, "warning")
+                    panel.arrive()
+                settings, content = teacher.apply(built, settings, content)
         except Exception as err:  # a page that cannot be built says so in words, never as a traceback
             log.error("building page %s failed:\n%s", page, traceback.format_exc())
             settings, content = None, pn.pane.Alert(
@@ -105,4 +131,5 @@ def build():
         pn.state.curdoc.js_on_event("document_ready", CustomJS(code=PHONE_START))
     return pn.template.BootstrapTemplate(
         title="Training lab", header=[navigation(page)], sidebar=[side], main=[main], sidebar_width=350,
-        header_background=NAVY, collapsed_sidebar=query.get("sidebar") == "0", raw_css=[PHONE_CSS])
+        header_background=NAVY, collapsed_sidebar=query.get("sidebar") == "0" or teacher.hides_sidebar,
+        raw_css=[PHONE_CSS, teacher.css()])

@@ -11,10 +11,16 @@ from urllib.parse import urlencode
 import panel as pn
 from bokeh.models import ColumnDataSource, CustomJS
 
+# keys of the address that are not the page's settings and stay in it as they change: the lesson and its
+# step, and teacher mode (apps.teacher), so what a link hides stays hidden after Reset and Next
+KEPT = ("lesson", "step", "controls", "text", "present", "sidebar")
+
 
 class UrlState:
     def __init__(self, page):
         self.page = page
+        self.keep = {}
+        self.query = {}
         self.source = ColumnDataSource(data={"query": [""]}, name="url_state")
         self.source.js_on_change("data", CustomJS(code="""
             const query = cb_obj.data.query[0];
@@ -22,22 +28,30 @@ class UrlState:
         # Until the browser is connected a write would go out inside the document, where no change event
         # runs the CustomJS; so the newest query waits and is written once the page has loaded.
         self.connected = False
-        self.waiting = None
+        self.written = False
         pn.state.onload(self.on_connected)
 
     def attach(self, model):
         """The source must belong to the document: hang it on a model the page shows."""
         model.tags = [*model.tags, self.source]
 
-    def write(self, query):
-        """Replaces the whole query with ``page=...`` and these settings."""
-        text = "?" + urlencode({"page": self.page, **query})
+    def keep_from(self, query):
+        """The KEPT keys of the address the page was opened with stay in every query written."""
+        self.keep = {k: query[k] for k in KEPT if k in query}
+
+    def text(self):
+        return "?" + urlencode({"page": self.page, **self.keep, **self.query})
+
+    def write(self, query=None):
+        """Replaces the whole query with ``page=...``, the kept keys and these settings (None: the last ones
+        again, after a kept key changed)."""
+        if query is not None:
+            self.query = dict(query)
+        self.written = True
         if self.connected:
-            self.source.data = {"query": [text]}
-        else:
-            self.waiting = text
+            self.source.data = {"query": [self.text()]}
 
     def on_connected(self):
         self.connected = True
-        if self.waiting is not None:
-            self.source.data = {"query": [self.waiting]}
+        if self.written:
+            self.source.data = {"query": [self.text()]}

@@ -217,5 +217,10 @@ def settings_card(dump, load, filename, messages, *extra):
 
 
 def flow(*objects, **kwargs):
-    """A row that wraps onto the next line when the screen is narrow (a phone), instead of overflowing."""
+    """A row that wraps onto the next line when the screen is narrow (a phone), instead of overflowing.
+    Every page lays its plots out with it, so on a projector (present=1) this is where they grow."""
+    from apps.teacher import enlarge, present_mode
+
+    if present_mode():
+        enlarge(objects)
     return pn.FlexBox(*objects, flex_wrap="wrap", align_items="center", sizing_mode="stretch_width", **kwargs)

@@ -125,6 +125,40 @@ class LiveTraining:
                  for values in zip(*(self.history[k] for k in keys))]
         return "\n".join(rows) + "\n"
 
+    def advance_epochs(self, n, points=100):
+        """``n`` epochs in one go (fewer at a stop), as a lesson's 'step n': one frame at the end, whose
+        ``backfill`` lists up to ``points`` curve points (epoch, losses, accuracies, rate, gradient norms)
+        from along the way, so the curves show the whole stretch and not one jump."""
+        with self._lock:
+            tr = self.trainer
+            target = tr.epoch + int(n)
+            chunk = max(1, -(-int(n) // points))
+            rows = []
+            while tr.epoch < target and not self.stopped:
+                self._train(min(chunk, target - tr.epoch) * tr.steps_per_epoch)
+                if tr.epoch < target and not self.stopped:
+                    rows.append(self.curve_point())
+                    self._record(rows[-1])
+            frame = self._publish()
+            frame["backfill"] = rows
+            return frame
+
+    def curve_point(self):
+        """What the curves show of the current state (a frame without the grids and histograms)."""
+        m, tr = self.model, self.trainer
+        train, test = self.evaluate()
+        _, grad = m.loss_and_grad(self.X_train, self.split.y_train)
+        return {"epoch": tr.epoch, "step": tr.step, "learning_rate": tr.learning_rate,
+                "train_loss": train["loss"], "test_loss": test.get("loss", np.nan),
+                "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
+                "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()]}
+
+    def set_weights(self, weights):
+        """Loads a hand-set model ([W0, b0, ...], as MLP.set_weights) and publishes its frame."""
+        with self._lock:
+            self.model.set_weights(weights)
+            return self._publish()
+
     def step_epoch(self):
         """One epoch (the page's 'step' button)."""
         return self.advance(self.trainer.steps_per_epoch)
@@ -175,8 +209,8 @@ class LiveTraining:
             "weights": [(W.copy(), b.copy()) for W, b in m.layers()],
             "gradient": grad,
             "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()],
-            "weight_histogram": np.histogram(m.params, bins=30),
-            "gradient_histogram": np.histogram(grad, bins=30),
+            "weight_histogram": finite_histogram(m.params),
+            "gradient_histogram": finite_histogram(grad),
         }
         if self.split.is_2d:
             units = m.unit_outputs(self.grid).astype(np.float32)  # for display: half the bytes
@@ -273,3 +307,10 @@ def compare_config(config, **change):
         settings["optimizer"] = {}
     other.apply(settings)
     return other
+
+
+def finite_histogram(values, bins=30):
+    """np.histogram of the finite values (a diverged run's NaN/inf weights would make it raise)."""
+    values = np.asarray(values)
+    finite = values[np.isfinite(values)]
+    return np.histogram(finite if finite.size else np.zeros(1), bins=bins)

@@ -10,7 +10,7 @@ import json
 import param
 
 # Keys of a page's address that are not settings: which page, and how it is shown (apps.shell, apps.pacing).
-PAGE_KEYS = ("page", "present", "sidebar")
+PAGE_KEYS = ("page", "present", "sidebar", "lesson", "step", "controls", "text")
 
 
 def coerce(p, raw, key):

@@ -16,6 +16,7 @@ from bokeh.models import Div
 from apps.pacing import FrameClock, LivePage, Transport
 from apps.playground.compare import Compare
 from apps.playground.files import Files
+from apps.playground.forward import ForwardPass
 from apps.playground.points import Points
 from apps.playground.sidebar import optimizer_widgets, sidebar
 from apps.playground.views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
@@ -63,6 +64,7 @@ class Playground(LivePage):
         self.files = Files(self)
         self.points = Points(self)
         self.compare = Compare(self)
+        self.forward = ForwardPass(self)
         self._wire()
         self.rebuild()
         if link_problem and self.live is not None:  # (a failed build says what to fix instead)
@@ -79,10 +81,11 @@ class Playground(LivePage):
         self.remove_layer.on_click(g(lambda e: self.config.change_layers(-1)))
         self.config.param.watch(g(self.on_rebuild_setting), list(REBUILD_SETTINGS))
         self.config.param.watch(g(self.on_live_setting), ["optimizer_name", "schedule_name"])
-        self.config.param.watch(g(lambda e: self.sync_url()), ["batch_size", "steps_per_second", "max_epochs"])
+        # (a watcher of several settings gets one event per setting changed together: *e)
+        self.config.param.watch(g(lambda *e: self.sync_url()), ["batch_size", "steps_per_second", "max_epochs"])
         for obj in [*self.config.optimizers.values(), *self.config.schedules.values(),
                     self.config.regularization]:
-            obj.param.watch(g(lambda e: self.sync_url()), [p for p in obj.param if p not in ("name", "schedule")])
+            obj.param.watch(g(lambda *e: self.sync_url()), [p for p in obj.param if p not in ("name", "schedule")])
         self.config.regularization.param.watch(g(lambda e: self.rebuild()), ["patience"])
 
     def fill_optimizer_box(self):
@@ -154,14 +157,32 @@ class Playground(LivePage):
     def on_reset(self):
         self.rebuild()
 
-    def on_rebuild_setting(self, event):
-        if event.name == "dataset":
+    def apply_settings(self, query):
+        self.config.from_query(query)
+
+    def set_weights(self, weights):
+        """A hand-set model (a lesson's): [W0, b0, ...] into the running model, shown at once."""
+        if self.live is not None:
+            self.transport.halt()
+            self.live.set_weights(weights)
+
+    def show_trace(self, point):
+        self.forward.show(point)
+
+    def controllable(self):
+        c = self.config
+        return [c, c.optimizers[c.optimizer_name], c.schedule, c.regularization]
+
+    def on_rebuild_setting(self, *events):
+        """One rebuild for any number of data/network settings changed together (a link, a lesson step)."""
+        names = {e.name for e in events}
+        if "dataset" in names:
             self.upload = None
-        if event.name in ("dataset", "noise", "n_points", "data_seed", "test_ratio"):
+        if names & {"dataset", "noise", "n_points", "data_seed", "test_ratio"}:
             self.added = None
         self.rebuild()
 
-    def on_live_setting(self, event):
+    def on_live_setting(self, *events):
         self.fill_optimizer_box()
         self.sync_url()
 
@@ -204,6 +225,7 @@ class Playground(LivePage):
         if self.boundary is not None:
             self.boundary.update(frame)
         due = {name: fresh or self.drawn % k == offset for name, (k, offset) in SLOW_VIEWS.items()}
+        due["curves"] = due["curves"] or bool(frame.get("backfill"))  # a lesson's many epochs: never skipped
         if due["curves"] and (frame["step"] > 0 or not self.curves.loss.data["epoch"]):
             self.curves.update(frame)
         if due["network"]:
@@ -212,6 +234,7 @@ class Playground(LivePage):
             self.weights.update(frame)
         if due["digits"] and self.digits is not None:
             self.digits.update(frame)
+        self.forward.update(force=fresh or not live.running)
         now = time.monotonic()
         if fresh or now - self.status_at >= STATUS_SECONDS or not live.running:
             self.status_at = now
@@ -229,9 +252,11 @@ class Playground(LivePage):
         """(sidebar, main) for the lab's template."""
         t = self.transport
         controls = flow(t.play, t.step, t.reset, self.compare.choice, self.compare.button, self.landscape_link)
-        return sidebar(self), pn.Column(controls, pn.pane.Bokeh(self.status), self.messages.pane, self.views,
-                                        sizing_mode="stretch_width", name="playground")
+        self.control_row = controls
+        return sidebar(self), pn.Column(controls, pn.pane.Bokeh(self.status), self.messages.pane,
+                                        self.forward.widgets(), self.views, sizing_mode="stretch_width",
+                                        name="playground")
 
 
 def build(query):
-    return Playground(query).view()
+    return Playground(query)

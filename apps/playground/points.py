@@ -1,5 +1,6 @@
 """Click on the decision-boundary plot to add a point of the chosen class; the run goes on from its
-current weights with the new data (lab.data.datasets.add_point)."""
+current weights with the new data (lab.data.datasets.add_point). With 'Click adds' off, a click shows
+the forward pass for that point (forward.py)."""
 
 import panel as pn
 
@@ -18,11 +19,15 @@ class Points:
         self.clear.on_click(page.messages.guard(self.on_clear))
 
     def widgets(self):
-        return [pn.pane.Markdown("**Click on the plot to add points**"), self.choice, self.clear]
+        return [pn.pane.Markdown("**Click on the plot**: with *off*, see the forward pass for that point; "
+                                 "otherwise add a point of that class"), self.choice, self.clear]
 
     def on_tap(self, event):
         page = self.page
-        if self.choice.value == "off" or page.live is None:
+        if page.live is None:
+            return
+        if self.choice.value == "off":  # a click shows the forward pass for that point instead
+            page.forward.show((event.x, event.y))
             return
         label = 1 if self.choice.value == "class 1" else 0
         if page.live.split.kind == "regression":

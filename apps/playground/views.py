@@ -208,18 +208,22 @@ class CurvesView:
         self.rate_fig.add_tools(HoverTool(tooltips=[("epoch", "@epoch"), ("value", "$y{0.0000}")]))
 
     def update_compared(self, frame):
-        self.compare.stream(dict(epoch=[frame["epoch"]], train=[frame["train_loss"]], test=[frame["test_loss"]],
-                                 train_acc=[frame["train_accuracy"]], test_acc=[frame["test_accuracy"]]),
-                            ROLLOVER)
+        rows = [*frame.get("backfill", ()), frame]
+        column = lambda key: [r[key] for r in rows]  # noqa: E731
+        self.compare.stream(dict(epoch=column("epoch"), train=column("train_loss"), test=column("test_loss"),
+                                 train_acc=column("train_accuracy"), test_acc=column("test_accuracy")), ROLLOVER)
 
     def update(self, frame):
-        e = [frame["epoch"]]
-        self.loss.stream(dict(epoch=e, train=[frame["train_loss"]], test=[frame["test_loss"]]), ROLLOVER)
-        self.accuracy.stream(dict(epoch=e, train=[frame["train_accuracy"]], test=[frame["test_accuracy"]]),
+        """The frame's point, after the points a multi-epoch step made along the way (frame['backfill'])."""
+        rows = [*frame.get("backfill", ()), frame]
+        column = lambda key: [r[key] for r in rows]  # noqa: E731
+        e = column("epoch")
+        self.loss.stream(dict(epoch=e, train=column("train_loss"), test=column("test_loss")), ROLLOVER)
+        self.accuracy.stream(dict(epoch=e, train=column("train_accuracy"), test=column("test_accuracy")),
                              ROLLOVER)
-        self.rate.stream(dict(epoch=e, lr=[frame["learning_rate"]]), ROLLOVER)
-        self.norms.stream(dict(epoch=e, **{f"g{l}": [v] for l, v in enumerate(frame["gradient_norms"])}),
-                          ROLLOVER)
+        self.rate.stream(dict(epoch=e, lr=column("learning_rate")), ROLLOVER)
+        self.norms.stream(dict(epoch=e, **{f"g{l}": [r["gradient_norms"][l] for r in rows]
+                                           for l in range(len(frame["gradient_norms"]))}), ROLLOVER)
 
 
 class WeightsView:

@@ -312,6 +312,13 @@ class MLP:
         """Inverse of to_json; a ValueError says what is wrong with the text."""
         return persistence.from_json(cls, text, backend)
 
+    def trace(self, x):
+        """The forward pass of one input, layer by layer, in float64: {'features', 'layers': [{'W', 'b',
+        'z', 'a', 'activation'}, ...], 'output', 'predicted'} (see lab.engine.trace)."""
+        from lab.engine.trace import trace
+
+        return trace(self, x)
+
     def summary(self, print_fn=print):
         """Prints the layers (units, activation, parameter count), the totals, the loss and the output, as
         Keras's summary does; returns the text."""

@@ -161,6 +161,18 @@ def convergence_rate(eigenvalues, learning_rates, momenta):
     return radius.max(axis=2)
 
 
+VARIABLES = {"parabola": "u", "least_squares": "c"}
+
+
+def lesson_table(surface, path, values):
+    """A 1-D racer's steps as the lesson tables show them: step, the variable's value, J and dJ/d(variable)
+    at each iterate; ``variable`` names it (u for u^2 + u + 1, c for the least-squares fit)."""
+    xs = np.asarray(path, dtype=np.float64).reshape(len(path), -1)[:, 0]
+    return {"step": list(range(len(xs))), "x": xs, "value": np.asarray(values, dtype=np.float64),
+            "grad": np.array([surface.grad(np.array([x]))[0] for x in xs]),
+            "variable": VARIABLES.get(surface.name, "x")}
+
+
 # presets: surface, settings, start, racers [(name, settings)], note
 PRESETS = {
     "race on Rosenbrock": ("rosenbrock", {}, (-1.5, 2.0), None,
