@@ -6,6 +6,7 @@ address: a teacher can paste one link per step into slides. The lessons themselv
 
 import html
 
+import markdown
 import panel as pn
 from bokeh.models import Div
 
@@ -44,7 +45,8 @@ class LessonList:
         parts = [pn.pane.Markdown(INTRO, sizing_mode="stretch_width")]
         if self.problem:
             parts.insert(0, pn.pane.Alert(self.problem, alert_type="warning", sizing_mode="stretch_width"))
-        parts.append(pn.pane.HTML(table, sizing_mode="stretch_width", stylesheets=[css], name="lesson_list"))
+        # a plain Bokeh Div, so tests and scripts find it by name
+        parts.append(pn.pane.Bokeh(Div(text=table, name="lesson_list", sizing_mode="stretch_width", stylesheets=[css])))
         return None, pn.Column(*parts, sizing_mode="stretch_width", name="lessons")
 
 
@@ -70,8 +72,7 @@ class LessonPanel:
         g = page.messages.guard
         self.title = pn.pane.Markdown(f"### {html.escape(lesson.title)}", margin=(0, 10))
         self.counter = Div(text="", name="lesson_step", width=120, height=24)
-        self.text = pn.pane.Markdown("", sizing_mode="stretch_width", name="lesson_text",
-                                     visible=not teacher.hide_text)
+        self.text = Div(text="", sizing_mode="stretch_width", name="lesson_text", visible=not teacher.hide_text)
         self.back = pn.widgets.Button(name="◀ Back", width=90)
         self.next = pn.widgets.Button(name="Next ▶", width=90, button_type="primary")
         self.back.on_click(g(lambda e: self.go(self.k - 1)))
@@ -82,12 +83,12 @@ class LessonPanel:
     def view(self):
         row = pn.Row(self.title, pn.pane.Bokeh(self.counter), self.back, self.next, self.all,
                      sizing_mode="stretch_width")
-        return pn.Column(row, self.text, sizing_mode="stretch_width", name="lesson_panel",
+        return pn.Column(row, pn.pane.Bokeh(self.text), sizing_mode="stretch_width", name="lesson_panel",
                          styles={"border-left": "4px solid #1f4e79", "padding-left": "8px"})
 
     def show(self):
         self.counter.text = f"<b>Step {self.k} of {len(self.lesson)}</b>"
-        self.text.object = self.lesson.step(self.k).text
+        self.text.text = markdown.markdown(self.lesson.step(self.k).text)
         self.back.disabled = self.k <= 1
         self.next.disabled = self.k >= len(self.lesson)
 

@@ -75,7 +75,8 @@ class RacePage(LivePage):
     def apply_settings(self, query):
         """A link's race: its preset (or the default), then its own settings; a new race from them."""
         self.loading = True  # one new race, not one per setting
-        try:
+        try:  # what the link leaves out is the default, as when the link is opened
+            self.config.param.update({k: self.config.param[k].default for k in self.config.FLAT if k != "preset"})
             preset = query.get("preset")
             note = self.config.load_preset(preset if preset in race.PRESETS else DEFAULT_PRESET)
             self.config.from_query({k: v for k, v in query.items() if k != "preset"})
@@ -94,7 +95,10 @@ class RacePage(LivePage):
         return True
 
     def sync_url(self):
-        """The whole race into the URL (replacing the query, so removed racers leave no keys behind)."""
+        """The whole race into the URL (replacing the query, so removed racers leave no keys behind). Not
+        while new settings are loading: it records the race on show, which would undo them."""
+        if self.loading:
+            return
         self.config.capture(self.race)
         self.url.write(self.config.to_query())
 

@@ -38,6 +38,9 @@ def log_slider(obj, name, low=-5.0, high=1.0, label=None):
     readout = pn.widgets.StaticText(value=f"{value:.4g}", name=p.label)
 
     def to_obj(event):
+        current = getattr(obj, name)
+        if current > 0 and abs(math.log10(current) - event.new) < 1e-3:
+            return  # the slider only followed a value set elsewhere (a link, a lesson): keep it exact
         setattr(obj, name, float(10 ** event.new))
 
     def to_widget(event):

@@ -6,6 +6,7 @@ import html
 import time
 
 import panel as pn
+from bokeh.models import Div
 
 from lab.engine.trace import text
 
@@ -17,13 +18,14 @@ class ForwardPass:
         self.page = page
         self.point = None
         self.drawn_at = 0.0
-        self.pane = pn.pane.HTML("", name="forward_pass", sizing_mode="stretch_width", visible=False,
-                                 styles={"overflow-x": "auto"})
+        # a plain Bokeh Div, so tests and scripts find it by name
+        self.pane = Div(text="", name="forward_pass", sizing_mode="stretch_width", visible=False,
+                        styles={"overflow-x": "auto"})
         self.close = pn.widgets.Button(name="Hide the forward pass", width=180, visible=False)
         self.close.on_click(page.messages.guard(lambda e: self.show(None)))
 
     def widgets(self):
-        return pn.Column(self.close, self.pane, sizing_mode="stretch_width")
+        return pn.Column(self.close, pn.pane.Bokeh(self.pane), sizing_mode="stretch_width")
 
     def show(self, point):
         """The computation for this input (a 2-D point, or the model's input vector); None hides it."""
@@ -43,6 +45,6 @@ class ForwardPass:
             result = live.model.trace(self.point)
         where = ", ".join(f"{v:.3f}" for v in self.point)
         lines = "\n".join(html.escape(line) for line in text(result))
-        self.pane.object = (f"<b>Forward pass for the input ({where})</b> at epoch {live.trainer.epoch}: "
+        self.pane.text = (f"<b>Forward pass for the input ({where})</b> at epoch {live.trainer.epoch}: "
                             "z = W·a + b, then a = f(z), layer by layer."
                             f"<pre style='font-size: 0.9em; line-height: 1.35'>{lines}</pre>")

@@ -150,6 +150,12 @@ def current_url(page):
     return page.evaluate("() => window.location.href")
 
 
+def message(page):
+    """The page's messages (Panel alerts, in shadow roots) as the user reads them."""
+    return " | ".join(page.locator(".alert").evaluate_all("""els => els.map(e => [...(e.shadowRoot || e).children]
+        .filter(c => c.tagName !== 'STYLE').map(c => c.innerText).join(' '))"""))
+
+
 def wait_for_app(page, name="status", timeout=120):
     page.wait_for_function("(n) => window.Bokeh && Bokeh.documents.length > 0 && "
                            "Bokeh.documents[0].get_model_by_name(n) !== null", arg=name, timeout=timeout * 1000)

@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from conftest import wait_for_app, wait_until
+from conftest import message, wait_for_app, wait_until
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import corpus  # noqa: E402
@@ -16,12 +16,6 @@ import corpus  # noqa: E402
 SIZE_LIMIT = "Maximum file size is 200 MB"  # the browser refuses these before sending a byte
 SETTINGS_PAGES = {"playground": ("?page=playground", "status"), "race": ("?page=race", "race_step"),
                   "landscape": ("?page=landscape", "landscape_info")}
-
-
-def message(page):
-    """The page's messages as the user reads them."""
-    return " | ".join(page.locator(".alert").evaluate_all("""els => els.map(e => [...(e.shadowRoot || e).children]
-        .filter(c => c.tagName !== 'STYLE').map(c => c.innerText).join(' '))"""))
 
 
 def says(page, missed, item, *parts, timeout=60):
