@@ -214,7 +214,8 @@ class LiveTraining:
         }
         if self.split.is_2d:
             units = m.unit_outputs(self.grid).astype(np.float32)  # for display: half the bytes
-            frame["output_grid"] = units[-1].reshape(GRID, GRID)
+            k = m.sizes[-1]  # one output unit, or k classes (their probabilities, for one colour per class)
+            frame["output_grid"] = units[-1].reshape(GRID, GRID) if k == 1 else units[-k:].reshape(k, GRID, GRID)
             step = GRID // NEURON_GRID
             frame["unit_grids"] = units.reshape(units.shape[0], GRID, GRID)[:, ::step, ::step]
         elif self.split.image_side and len(self.split.y_test):

@@ -17,6 +17,7 @@ class ForwardPass:
     def __init__(self, page):
         self.page = page
         self.point = None
+        self.label = None
         self.drawn_at = 0.0
         # a plain Bokeh Div, so tests and scripts find it by name
         self.pane = Div(text="", name="forward_pass", sizing_mode="stretch_width", visible=False,
@@ -27,10 +28,14 @@ class ForwardPass:
     def widgets(self):
         return pn.Column(self.close, pn.pane.Bokeh(self.pane), sizing_mode="stretch_width")
 
-    def show(self, point):
-        """The computation for this input (a 2-D point, or the model's input vector); None hides it."""
+    def show(self, point, label=None):
+        """The computation for this input (a 2-D point, or the model's input vector, named by ``label``);
+        None hides it."""
         self.point = None if point is None else tuple(float(v) for v in point)
+        self.label = label
         self.pane.visible = self.close.visible = self.point is not None
+        if self.point is None and getattr(self.page, "network", None) is not None:
+            self.page.network.set_trace(None)
         self.update(force=True)
 
     def update(self, force=False):
@@ -43,8 +48,10 @@ class ForwardPass:
         self.drawn_at = now
         with live._lock:  # the weights as one step left them, not half-way through the next
             result = live.model.trace(self.point)
-        where = ", ".join(f"{v:.3f}" for v in self.point)
+        if getattr(self.page, "network", None) is not None:
+            self.page.network.set_trace(result)  # hovering a neuron shows its z and a for this point
+        where = self.label or "the input (" + ", ".join(f"{v:.3f}" for v in self.point) + ")"
         lines = "\n".join(html.escape(line) for line in text(result))
-        self.pane.text = (f"<b>Forward pass for the input ({where})</b> at epoch {live.trainer.epoch}: "
+        self.pane.text = (f"<b>Forward pass for {html.escape(where)}</b> at epoch {live.trainer.epoch}: "
                             "z = W·a + b, then a = f(z), layer by layer."
                             f"<pre style='font-size: 0.9em; line-height: 1.35'>{lines}</pre>")

@@ -17,9 +17,10 @@ from apps.pacing import FrameClock, LivePage, Transport
 from apps.playground.compare import Compare
 from apps.playground.files import Files
 from apps.playground.forward import ForwardPass
+from apps.playground.network import NetworkView
 from apps.playground.points import Points
 from apps.playground.sidebar import optimizer_widgets, sidebar
-from apps.playground.views import BoundaryView, CurvesView, DigitsView, NetworkView, WeightsView
+from apps.playground.views import BoundaryView, CurvesView, DigitsView, WeightsView
 from apps.urlstate import UrlState
 from apps.widgets import Messages, flow
 from lab.live import LiveTraining
@@ -116,19 +117,21 @@ class Playground(LivePage):
         self.boundary = None
         self.digits = None
         if live.split.is_2d:
+            self.points.set_classes(live.split.n_classes)
             self.boundary = BoundaryView(live)
             self.boundary.figure.on_event(Tap, self.messages.guard(self.points.on_tap))
             self.boundary.show_test(self.show_test.value)
             self.boundary.discrete = self.discrete.value
-            first = flow(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.figure))
+            first = flow(pn.pane.Bokeh(self.boundary.figure), pn.pane.Bokeh(self.network.layout))
             self.boundary_row = first
             options = [self.show_test, self.discrete]
         elif live.split.image_side:
             self.digits = DigitsView(live)
+            self.digits.figure.on_event(Tap, self.messages.guard(self.on_digit_tap))
             first = flow(pn.pane.Bokeh(self.digits.figure), pn.pane.Bokeh(self.digits.confusion_figure))
             options = []
         else:
-            first = flow(pn.pane.Bokeh(self.network.figure))
+            first = flow(pn.pane.Bokeh(self.network.layout))
             options = []
         self.options_row.objects = options
         self.compare.clear()
@@ -185,6 +188,13 @@ class Playground(LivePage):
     def on_live_setting(self, *events):
         self.fill_optimizer_box()
         self.sync_url()
+
+    def on_digit_tap(self, event):
+        """A click on a test image shows its forward pass (64 pixels in, 10 class probabilities out)."""
+        i = self.digits.index_at(event.x, event.y) if self.digits is not None else None
+        if i is not None:
+            s = self.live.split
+            self.forward.show(s.X_test[i], label=f"test image {i + 1} (true label {s.y_test[i]})")
 
     def on_discrete(self, event):
         if self.boundary:

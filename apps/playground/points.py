@@ -22,6 +22,12 @@ class Points:
         return [pn.pane.Markdown("**Click on the plot**: with *off*, see the forward pass for that point; "
                                  "otherwise add a point of that class"), self.choice, self.clear]
 
+    def set_classes(self, n):
+        """One button per class of the data (class 1 and class 0 for two, as the Playground has them)."""
+        options = ["off", "class 1", "class 0"] if n <= 2 else ["off", *(f"class {c}" for c in range(n))]
+        if options != self.choice.options:
+            self.choice.param.update(options=options, value="off")
+
     def on_tap(self, event):
         page = self.page
         if page.live is None:
@@ -29,7 +35,7 @@ class Points:
         if self.choice.value == "off":  # a click shows the forward pass for that point instead
             page.forward.show((event.x, event.y))
             return
-        label = 1 if self.choice.value == "class 1" else 0
+        label = int(self.choice.value.split()[1])
         if page.live.split.kind == "regression":
             label = 1.0 if label else -1.0
         page.added = datasets.add_point(page.live.split, event.x, event.y, label)

@@ -7,7 +7,6 @@ from bokeh.plotting import figure
 
 from apps.widgets import empty_source
 from lab.landscape import subsample
-from lab.playground import MAX_DIAGRAM_UNITS
 
 ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
 ROLLOVER = 2000
@@ -26,6 +25,27 @@ PALETTE = [_blend(ORANGE, LIGHT, i / 127) for i in range(128)] + [_blend(LIGHT, 
 
 
 LEVELS = 65535  # heatmaps travel as uint16 colour levels: a quarter of float64's bytes, finer than any palette
+
+# classes 0 and 1 keep the Playground's orange and blue; more classes get colours of their own
+CLASS_COLORS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
+                "#7f7f7f"]
+SHADES = 24  # per class, from light (unsure) to the class colour (sure)
+
+
+def class_palette(k):
+    """k ramps of SHADES colours, light to each class's colour: level c * SHADES + s is class c at shade s."""
+    return [_blend(LIGHT, CLASS_COLORS[c % len(CLASS_COLORS)], s / (SHADES - 1)) for c in range(k)
+            for s in range(SHADES)]
+
+
+def class_levels(probabilities, discrete=False):
+    """(k, g, g) class probabilities as levels of class_palette(k): the likeliest class, shaded by how
+    much more likely it is than a uniform guess (full colour when ``discrete``)."""
+    p = np.nan_to_num(probabilities, nan=0.0)
+    k = p.shape[0]
+    best = p.argmax(axis=0)
+    sure = np.ones_like(best, dtype=np.float64) if discrete else np.clip((p.max(axis=0) - 1 / k) / (1 - 1 / k), 0, 1)
+    return (best * SHADES + np.round(sure * (SHADES - 1))).astype(np.uint16)
 
 
 def levels(grid, low, high):
@@ -58,7 +78,11 @@ class BoundaryView:
         self.live = live
         self.title = title
         self.low, self.high = output_range(model)
-        self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
+        self.classes = model.sizes[-1] if model.sizes[-1] > 1 else 0  # one colour per class (softmax)
+        if self.classes:
+            self.mapper = LinearColorMapper(palette=class_palette(self.classes), low=0, high=self.classes * SHADES)
+        else:
+            self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
         self.image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)], x=[x0], y=[y0],
                                            dw=[x1 - x0], dh=[y1 - y0]), name=f"boundary_image{suffix}")
         self.train = empty_source(f"train_points{suffix}", "x1", "x2", "label", "color")
@@ -78,7 +102,7 @@ class BoundaryView:
     def _colors(self, y):
         if self.live.split.kind == "regression":
             return [PALETTE[int(np.clip((v - self.low) / (self.high - self.low), 0, 1) * 255)] for v in y]
-        return [BLUE if v == 1 else ORANGE for v in y]
+        return [CLASS_COLORS[int(v) % len(CLASS_COLORS)] for v in y]
 
     def set_points(self):
         """The points, at most MAX_SHOWN_POINTS of each set (a fixed random subset of a big upload: a
@@ -96,76 +120,13 @@ class BoundaryView:
 
     def update(self, frame):
         grid = frame["output_grid"]
+        if self.classes:
+            self.image.data.update(image=[class_levels(grid, self.discrete)])
+            return
         if self.discrete:
             middle = (self.low + self.high) / 2
             grid = np.where(grid > middle, self.high, self.low)
         self.image.data.update(image=[levels(grid, self.low, self.high)])
-
-
-class NetworkView:
-    """Neurons (each with its own output heatmap for 2-D data) and links coloured by sign, width ~ |w|."""
-
-    def __init__(self, live):
-        model = live.model
-        self.sizes = model.sizes
-        self.shown = [min(s, MAX_DIAGRAM_UNITS) for s in self.sizes]
-        tallest = max(self.shown)
-        self.positions = []  # (x, y) per shown unit, per layer
-        for l, n in enumerate(self.shown):
-            ys = np.linspace(0, tallest - 1, n) if n > 1 else np.array([(tallest - 1) / 2])
-            self.positions.append([(2.0 * l, float(y)) for y in ys[::-1]])
-        self.box = 0.8
-        self.two_d = live.split.is_2d
-        positions = [pos for layer in self.positions for pos in layer]
-        offsets = np.cumsum([0] + self.sizes[:-1])
-        self.unit_rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
-        if self.two_d:  # each unit's output on the input plane, filled by the frames
-            blank = np.full((2, 2), LEVELS // 2, np.uint16)
-            self.units = ColumnDataSource(dict(image=[blank] * len(positions),
-                                               x=[x - self.box / 2 for x, _ in positions],
-                                               y=[y - self.box / 2 for _, y in positions],
-                                               dw=[self.box] * len(positions), dh=[self.box] * len(positions)),
-                                          name="network_units")
-        else:
-            self.units = ColumnDataSource(dict(cx=[x for x, _ in positions], cy=[y for _, y in positions],
-                                               color=[LIGHT] * len(positions)), name="network_units")
-        # the links' places and labels never change: set once; a frame sends only weights and widths
-        ends = [(l, i, j, a, b) for l in range(len(self.shown) - 1)
-                for i, a in enumerate(self.positions[l]) for j, b in enumerate(self.positions[l + 1])]
-        self.link_index = [(l, i, j) for l, i, j, _, _ in ends]
-        self.links = ColumnDataSource(dict(
-            x0=np.array([a[0] + self.box / 2 for *_, a, _ in ends]), y0=np.array([a[1] for *_, a, _ in ends]),
-            x1=np.array([b[0] - self.box / 2 for *_, b in ends]), y1=np.array([b[1] for *_, b in ends]),
-            label=[f"layer {l} unit {i} -> unit {j}" for l, i, j, _, _ in ends],
-            w=np.zeros(len(ends)), width=np.ones(len(ends))), name="network_links")
-        self.sign = LinearColorMapper(palette=[ORANGE, BLUE], low=-1e-12, high=1e-12)
-        self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
-        # one data unit is the same number of pixels across and up, so each neuron's heatmap is square
-        pixels = max(6.0, min(36.0, 480.0 / (tallest + 1)))
-        x_units, y_units = 2 * len(self.sizes), tallest + 1
-        p = _figure("Network (hover a link for its weight)", "network", axes=False,
-                    width=int(pixels * x_units) + 40, height=int(pixels * y_units) + 50,
-                    x_range=Range1d(-1, x_units - 1), y_range=Range1d(-1, y_units - 1))
-        link_glyph = p.segment("x0", "y0", "x1", "y1", source=self.links, line_width="width", line_alpha=0.7,
-                               line_color={"field": "w", "transform": self.sign})
-        p.add_tools(HoverTool(renderers=[link_glyph], tooltips=[("link", "@label"), ("w", "@w{0.000}")]))
-        if self.two_d:
-            p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.units, color_mapper=self.mapper)
-        else:
-            p.scatter("cx", "cy", source=self.units, size=8, fill_color="color", line_color="#555")
-        for l, (n, shown) in enumerate(zip(self.sizes, self.shown)):
-            if n > shown:
-                p.text([2.0 * l], [-0.9], [f"+{n - shown} more"], text_font_size="9px", text_align="center")
-        self.figure = p
-
-    def update(self, frame):
-        weights = frame["weights"]
-        top = max((np.abs(W).max() for W, _ in weights), default=1.0) or 1.0
-        w = np.array([weights[l][0][i, j] for l, i, j in self.link_index], dtype=float)
-        self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / top)
-        if self.two_d:
-            grids = frame["unit_grids"]
-            self.units.data.update(image=[levels(grids[r], -1.0, 1.0) for r in self.unit_rows])
 
 
 class CurvesView:
@@ -275,7 +236,7 @@ class DigitsView:
             dw=[1.0] * n, dh=[1.0] * n), name="digit_images")
         self.labels = empty_source("digit_labels", "tx", "ty", "text", "color")
         self.gray = LinearColorMapper(palette="Greys256", low=1.0, high=0.0)
-        p = _figure("Test images: predicted / true (red: wrong)", "digits_figure", axes=False, width=420, height=300,
+        p = _figure("Test images: predicted / true (red: wrong; click one for its forward pass)", "digits_figure", axes=False, width=420, height=300,
                     match_aspect=True)
         p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.samples, color_mapper=self.gray)
         p.text("tx", "ty", "text", source=self.labels, text_color="color", text_font_size="10px")
@@ -288,6 +249,14 @@ class DigitsView:
         c.text("pred", "true", "count", source=self.confusion, text_align="center", text_baseline="middle",
                text_font_size="9px")
         self.confusion_figure = c
+
+    def index_at(self, x, y):
+        """The sample image under a click at (x, y) of the figure, or None."""
+        col, row = int(np.floor(x / 1.1)), int(np.floor((1.0 - y) / 1.3))
+        if x < 0 or x - 1.1 * col > 1.0 or col >= self.COLUMNS or row < 0 or (1.0 - y) - 1.3 * row > 1.0:
+            return None
+        index = row * self.COLUMNS + col
+        return index if index < len(self.samples.data["x"]) else None
 
     def update(self, frame):
         pred = frame["sample_predictions"]

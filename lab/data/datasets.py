@@ -65,6 +65,30 @@ def _spiral(rng, n, noise):
     return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
+def _spiral3(rng, n, noise):
+    """Three interleaved spiral arms, one class each (0, 1, 2), 120 degrees apart."""
+    parts = []
+    for label in range(3):
+        count = n // 3 + (1 if label < n % 3 else 0)
+        i = np.arange(count)
+        r = i / max(count, 1) * 5 + 0.2
+        t = 1.25 * i / max(count, 1) * 2 * np.pi + label * 2 * np.pi / 3
+        x = r * np.sin(t) + rng.uniform(-1, 1, count) * noise * 2
+        y = r * np.cos(t) + rng.uniform(-1, 1, count) * noise * 2
+        parts.append((np.stack([x, y], axis=1), np.full(count, label, np.int64)))
+    return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+_CENTRES3 = np.array([[0.0, 3.0], [-2.6, -1.5], [2.6, -1.5]])
+
+
+def _gauss3(rng, n, noise):
+    """Three Gaussian clouds, one class each, whose spread grows with the noise."""
+    sd = np.sqrt(0.5 + (4.0 - 0.5) * noise / 0.5)
+    labels = np.arange(n) % 3
+    return _CENTRES3[labels] + rng.normal(0.0, sd, (n, 2)), labels.astype(np.int64)
+
+
 def _moons(rng, n, noise):
     half = n // 2
     t1 = rng.uniform(0, np.pi, half)
@@ -117,6 +141,8 @@ GENERATORS = {
     "checkerboard": (_checkerboard, "binary", 0, ((-6, 6), (-6, 6))),
     "sum_2d": (_sum_threshold(2, 0.5), "binary", SWAP, ((0, 1), (0, 1))),
     "sum_5d": (_sum_threshold(5, 2.5), "binary", 0, None),
+    "spiral3": (_spiral3, "multiclass", 0, ((-6, 6), (-6, 6))),
+    "gauss3": (_gauss3, "multiclass", 0, ((-6, 6), (-6, 6))),
     "plane": (_plane, "regression", SWAP, ((-6, 6), (-6, 6))),
     "multi_gauss": (_multi_gauss, "regression", 0, ((-6, 6), (-6, 6))),
 }
@@ -152,7 +178,8 @@ def make(name, n=500, noise=0.0, test_ratio=0.5, seed=0):
     X, y = generate(rng, int(n), noise)
     parts = _split(X, y, test_ratio, rng)
     d = X.shape[1]
-    return Split(*parts, kind=kind, name=name, n_classes=2 if kind == "binary" else 0,
+    n_classes = {"binary": 2, "multiclass": int(y.max()) + 1}.get(kind, 0)
+    return Split(*parts, kind=kind, name=name, n_classes=n_classes,
                  feature_names=[f"x{i + 1}" for i in range(d)], symmetry_mask=symmetry,
                  window=window if window else tuple((0, 1) for _ in range(d)))
 

@@ -164,3 +164,53 @@ def test_a_click_on_the_boundary_shows_the_forward_pass_by_hand(server, page, co
     assert wait_until(lambda: not page.evaluate(
         "() => Bokeh.documents[0].get_model_by_name('forward_pass').visible"))
     assert console == []
+
+
+def _canvases(page, min_width=150):
+    boxes = [c.bounding_box() for c in page.locator("canvas").all()]  # locators pierce the shadow DOM
+    return sorted((b for b in boxes if b and b["width"] >= min_width), key=lambda b: (b["y"], b["x"]))
+
+
+def test_the_network_shows_biases_and_a_hovered_neuron_enlarged_with_its_numbers(server, page, console):
+    page.goto(server.url + lessons.get("keras-hinge").link(3))  # the hand-set model: bias -5 on unit 1
+    wait_for_app(page, "lesson_step")
+    assert wait_until(lambda: (model_data(page, "network_biases", "b") or [0])[0] == -5.0)
+    neurons = lambda key: model_data(page, "network_neurons", key) or []  # noqa: E731
+    assert wait_until(lambda: neurons("z")[:3] == ["0.3000", "0.1000", "-1.0000"]), neurons("z")
+    assert neurons("a")[2] == "-0.7616" and neurons("bias")[2] == "-5.0000"
+    net = next(b for b in _canvases(page) if b["width"] < 330 and b["x"] > 500)  # the diagram, right of the plot
+    title = lambda: page.evaluate(  # noqa: E731
+        "() => Bokeh.documents[0].get_model_by_name('network_zoom_figure').title.text")
+    for fy in [i / 24 for i in range(2, 22)]:  # down the inputs' column until the pointer is on a neuron
+        page.mouse.move(net["x"] + 0.12 * net["width"], net["y"] + fy * net["height"])
+        if wait_until(lambda: title() != "Hover a neuron", timeout=0.3):
+            break
+    assert title().startswith("input unit"), title()
+    assert console == []
+
+
+def test_three_classes_get_a_colour_each_and_a_digit_click_its_forward_pass(server, page, console):
+    page.goto(server.url + "?page=playground&dataset=gauss3&hidden=4&steps_per_second=2000")
+    wait_for_app(page)
+    colors = set(model_data(page, "train_points", "color") or [])
+    assert len(colors) == 3, colors
+    page.get_by_role("button", name="▶ Play").click()
+    assert wait_until(lambda: "test acc 0.9" in _text(page, "status") or "test acc 1.0" in _text(page, "status"))
+    page.get_by_role("button", name="❚❚ Pause").click()
+    # the boundary image: levels of three classes (class * 24 + shade), every class present
+    classes = page.evaluate("""() => { const m = [...Bokeh.documents[0].all_models]
+        .filter(m => m.name === 'boundary_image').sort((a, b) => Number(a.id.slice(1)) - Number(b.id.slice(1))).pop();
+        const img = m.data.get ? m.data.get('image')[0] : m.data.image[0];
+        return [...new Set(Array.from(img.flat ? img.flat() : img, v => Math.floor(v / 24)))].sort(); }""")
+    assert classes == [0, 1, 2], classes
+    assert page.get_by_text("class 2", exact=True).count() == 1  # click-to-add offers every class
+    page.goto(server.url + "?page=playground&dataset=digits&hidden=16")
+    wait_for_app(page)
+    digits = _canvases(page, 400)[0]
+    shown = lambda: model_data(page, "forward_pass") or ""  # noqa: E731
+    for fx, fy in ((0.1, 0.3), (0.3, 0.3), (0.5, 0.5), (0.2, 0.6), (0.7, 0.4)):
+        page.mouse.click(digits["x"] + fx * digits["width"], digits["y"] + fy * digits["height"])
+        if wait_until(lambda: "Forward pass for test image" in shown(), timeout=3):
+            break
+    assert "Σ of 64 products" in shown() and "predicted" in shown(), shown()
+    assert console == []
