@@ -66,6 +66,7 @@ class RacePage(LivePage):
 
     def on_reset(self):
         self.race.restart()
+        self.views.announced.clear()
         self.render()
 
     def on_steps(self, n):
@@ -82,6 +83,7 @@ class RacePage(LivePage):
             self.config.from_query({k: v for k, v in query.items() if k != "preset"})
         finally:
             self.loading = False
+        self.messages.clear()  # (a warning about the race before, say)
         self.load_race(self.config.make_race(), note)
         self.sync_url()
 

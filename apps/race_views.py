@@ -38,6 +38,7 @@ class RaceViews:
 
     def build(self):
         s = self.page.race.surface
+        self.announced = set()
         self.paths = empty_source("race_paths", "xs", "ys", "color", "label")
         self.heads = empty_source("race_heads", "x", "y", "color", "label", "value")
         self.losses = empty_source("race_losses", "xs", "ys", "color")
@@ -136,6 +137,11 @@ class RaceViews:
             colors.append(e["color"])
             labels.append(e["label"] + (" — diverged" if e["diverged"] else ""))
         self.paths.data = dict(xs=xs, ys=ys, color=colors, label=labels)
+        gone = [e["label"] for e in frame if e["diverged"] and e["label"] not in self.announced]
+        if gone:  # said once per racer and race: the path stops where it left every bound
+            self.announced.update(gone)
+            self.page.messages.show(f"{', '.join(gone)} diverged: its steps grew without bound (past 1e8), so it "
+                                    "stopped. Lower the learning rate.", "warning")
         self.heads.data = dict(x=[x[-1] for x in xs], y=[y[-1] for y in ys], color=colors, label=labels,
                                value=[e["values"][-1] for e in frame])
         self.losses.data = dict(xs=[np.arange(len(e["values"])) for e in frame],

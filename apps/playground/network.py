@@ -91,6 +91,7 @@ class NetworkView:
         p.add_tools(neuron_hover)
         self.figure = p
         self.zoom = None
+        self.zoom_filled = False
         if self.two_d:
             self.zoom_image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)]),
                                                name="network_zoom")
@@ -133,4 +134,9 @@ class NetworkView:
         self.neurons.data.update(bias=[""] * n_inputs + [f"{v:.4f}" for v in b])
         if self.two_d:
             grids = frame["unit_grids"]
-            self.units.data.update(image=[levels(grids[r], -1.0, 1.0) for r in self.unit_rows])
+            images = [levels(grids[r], -1.0, 1.0) for r in self.unit_rows]
+            self.units.data.update(image=images)
+            if not self.zoom_filled:  # until a neuron is hovered, the enlarged one is the output
+                self.zoom_filled = True
+                self.zoom_image.data = {"image": [images[-1]]}
+                self.zoom.title.text = self.neurons.data["label"][-1] + " (hover a neuron)"

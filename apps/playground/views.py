@@ -236,8 +236,8 @@ class DigitsView:
             dw=[1.0] * n, dh=[1.0] * n), name="digit_images")
         self.labels = empty_source("digit_labels", "tx", "ty", "text", "color")
         self.gray = LinearColorMapper(palette="Greys256", low=1.0, high=0.0)
-        p = _figure("Test images: predicted / true (red: wrong; click one for its forward pass)", "digits_figure", axes=False, width=420, height=300,
-                    match_aspect=True)
+        p = _figure("Test images: predicted / true (red: wrong; click one for its forward pass)", "digits_figure",
+                    axes=False, width=420, height=300, match_aspect=True)
         p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.samples, color_mapper=self.gray)
         p.text("tx", "ty", "text", source=self.labels, text_color="color", text_font_size="10px")
         self.figure = p

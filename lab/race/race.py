@@ -178,9 +178,11 @@ PRESETS = {
     "race on Rosenbrock": ("rosenbrock", {}, (-1.5, 2.0), None,
                            "Four optimizers from (-1.5, 2) down Rosenbrock's curved valley."),
     "GD on u^2 + u + 1": ("parabola", {}, (20.0,), [("sgd", {"learning_rate": 0.3})],
-                          "Gradient descent from u = 20 with learning rate 0.3: u -> u - 0.3 (2u + 1)."),
+                          "J(u) = u² + u + 1, dJ/du = 2u + 1, and gradient descent from u = 20: "
+                          "u ← u − lr · (2u + 1) (lr = 0.3 to start)."),
     "least squares fit of c": ("least_squares", {}, (0.0,), [("sgd", {"learning_rate": 0.05})],
-                               "Fit c to x = 1..5 by J(c) = sum (x_i - c)^2 from c = 0 with learning rate 0.05."),
+                               "J(c) = Σ (x_i − c)² over x = 1..5, dJ/dc = −2 Σ (x_i − c), and gradient descent "
+                               "from c = 0: c ← c − lr · dJ/dc (lr = 0.05 to start)."),
     "momentum vs RMSprop on a narrow valley": (
         "quadratic", {"condition": 50.0, "angle": 30.0}, (-1.8, 1.2),
         [("momentum", {"learning_rate": 0.02, "momentum": 0.9}), ("rmsprop", {"learning_rate": 0.02})],
