@@ -65,7 +65,8 @@ def lesson_query(query):
 
 
 class LessonPanel:
-    """Text, step counter and Back / Next of a lesson shown above its page."""
+    """Text, step counter and Back / Next of a lesson shown above its page. The page defines
+    ``apply_settings(query)`` (a link's settings onto the running page) and ``on_steps(n)``."""
 
     def __init__(self, page, lesson, k, teacher):
         self.page, self.lesson, self.k, self.teacher = page, lesson, k, teacher
@@ -97,8 +98,15 @@ class LessonPanel:
         step = self.lesson.step(self.k)
         if step.weights is not None and hasattr(self.page, "set_weights"):
             self.page.set_weights(weights_arrays(step.weights))
-        if step.actions:
-            self.page.run_actions(step.actions)
+        for action in step.actions:  # as the page's own buttons do them
+            if action == "play":
+                self.page.transport.play.value = True
+            elif action == "pause":
+                self.page.transport.halt()
+            elif action == "reset":
+                self.page.on_reset()
+            else:
+                self.page.on_steps(action[1])
         if step.trace is not None and hasattr(self.page, "show_trace"):
             self.page.show_trace(step.trace)
 

@@ -398,31 +398,12 @@ class LivePage(SessionPage):
     def on_reset(self):
         pass
 
-    # ----- lessons (apps.lessons): a step's settings and actions, as the page's own controls apply them ----
-    def apply_settings(self, query):
-        """Sets the page to a link's settings (a lesson step's); ValueError names a bad one."""
-        raise NotImplementedError
-
-    def controllable(self):
-        """The parameter objects whose settings teacher mode may show by name (``controls=``)."""
-        return []
-
     def on_steps(self, n):
-        """n epochs of every run in one go (a lesson's 'step n'), paused."""
+        """n epochs of every run in one go (a lesson's 'step n'), paused. (For lessons and teacher mode a
+        page also defines apply_settings(query) and controllable(): see apps.lessons and apps.teacher.)"""
         self.transport.halt()
         for run in self.runs():
             run.advance_epochs(n)
-
-    def run_actions(self, actions):
-        for action in actions:
-            if action == "play":
-                self.transport.play.value = True
-            elif action == "pause":
-                self.transport.halt()
-            elif action == "reset":
-                self.on_reset()
-            else:
-                self.on_steps(action[1])
 
     def finished(self):
         """True once the page's run stopped itself (diverged, early stopped, epoch limit)."""

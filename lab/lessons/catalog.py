@@ -2,11 +2,29 @@
 
 from lab.lessons.core import Lesson, Step
 
+
+def plane(dataset, **settings):
+    """A 2-D Playground setup: noise-free data, raw inputs, tanh units, batches of 10, seed 0, unless
+    the lesson says otherwise (URL names; ``opt_learning_rate`` stands for ``opt.learning_rate``)."""
+    base = {"dataset": dataset, "noise": 0.0, "activation": "tanh", "features": "x1,x2", "batch_size": 10, "seed": 0}
+    return {**base, **{k.replace("opt_", "opt.", 1): v for k, v in settings.items()}}
+
+
+def digits(**settings):
+    """The primer's digits net: softmax and cross-entropy, 30% test, full-batch SGD at 0.3 to start."""
+    return {"dataset": "digits", "test_ratio": 0.3, "activation": "tanh", "output": "softmax", "loss": "cross_entropy",
+            "optimizer_name": "sgd", "opt.learning_rate": 0.3, "batch_size": 1024, "seed": 0, **settings}
+
+def one_dimensional(preset, surface, start, learning_rate):
+    """A race of plain gradient descent alone on a 1-D surface, one step per frame (a step table)."""
+    return {"preset": preset, "surface": surface, "start": start, "racers": "sgd",
+            "r0.learning_rate": learning_rate, "speed": 1}
+
+
 GRADIENT_DESCENT_BY_HAND = Lesson(
     "gradient-descent-by-hand", "Gradient descent by hand", "race",
     "Fit one number c to x = 1..5 by gradient descent and follow every step in a table.",
-    {"preset": "least squares fit of c", "surface": "least_squares", "start": 0.0, "racers": "sgd",
-     "r0.learning_rate": 0.05, "speed": 1},
+    one_dimensional("least squares fit of c", "least_squares", 0.0, 0.05),
     (
         Step("We look for the number c closest to x = [1, 2, 3, 4, 5] in the least-squares sense:\n\n"
              "J(c) = Σ (x_i − c)², its derivative dJ/dc = −2 Σ (x_i − c), and gradient descent repeats "
@@ -29,8 +47,7 @@ GRADIENT_DESCENT_BY_HAND = Lesson(
 QUADRATIC_DESCENT = Lesson(
     "quadratic-descent", "Gradient descent on u² + u + 1", "race",
     "Plain gradient descent on a parabola: converge, oscillate for ever, diverge.",
-    {"preset": "GD on u^2 + u + 1", "surface": "parabola", "start": 20.0, "racers": "sgd",
-     "r0.learning_rate": 0.3, "speed": 1},
+    one_dimensional("GD on u^2 + u + 1", "parabola", 20.0, 0.3),
     (
         Step("J(u) = u² + u + 1 has its minimum at u = −1/2 (where dJ/du = 2u + 1 = 0). From u = 20, gradient "
              "descent with learning rate 0.3 repeats **u ← u − 0.3 (2u + 1)**.\n\nPress **Step** and fill the "
@@ -78,9 +95,7 @@ MOMENTUM_VS_RMSPROP = Lesson(
 RMSPROP_DIGITS = Lesson(
     "rmsprop-digits", "RMSprop on the digits", "playground",
     "The primer's net on 8×8 digits: batch gradient descent, momentum and RMSprop, test cost and error.",
-    {"dataset": "digits", "test_ratio": 0.3, "hidden": "64", "activation": "tanh", "output": "softmax",
-     "loss": "cross_entropy", "optimizer_name": "sgd", "opt.learning_rate": 0.3, "batch_size": 1024,
-     "seed": 0},
+    digits(hidden="64"),
     (
         Step("Handwritten digits (8×8 pixels, 10 classes), one hidden layer of 64 tanh units, a softmax "
              "output and the cross-entropy loss. **Batch gradient descent**: every step uses all training "
@@ -119,9 +134,7 @@ KERAS_HINGE = Lesson(
 NUMPY_PRIMER = Lesson(
     "numpy-primer", "The NumPy primer's MLP, one change at a time", "playground",
     "Digits with softmax and cross-entropy: batch size, momentum, decay schedules and regularizers.",
-    {"dataset": "digits", "test_ratio": 0.3, "hidden": "32", "activation": "tanh", "output": "softmax",
-     "loss": "cross_entropy", "optimizer_name": "sgd", "opt.learning_rate": 0.3, "batch_size": 1024,
-     "seed": 0},
+    digits(hidden="32"),
     (
         Step("The primer's MLP: indicator (one-hot) targets, softmax outputs, cross-entropy, and the test "
              "error rate. **Full batch**: one step per epoch.", actions=(("step", 20),)),
@@ -151,8 +164,7 @@ NUMPY_PRIMER = Lesson(
 XOR_NEEDS_A_HIDDEN_LAYER = Lesson(
     "xor-needs-a-hidden-layer", "XOR needs a hidden layer", "playground",
     "No straight line separates XOR: add a hidden layer, or the feature x1·x2.",
-    {"dataset": "xor", "noise": 0.0, "hidden": "", "activation": "tanh", "features": "x1,x2",
-     "optimizer_name": "sgd", "opt.learning_rate": 0.1, "batch_size": 10, "seed": 0},
+    plane("xor", hidden="", optimizer_name="sgd", opt_learning_rate=0.1),
     (
         Step("No hidden layer: the output is a sigmoid of a straight line, and no line separates the four "
              "XOR quadrants. Accuracy stays near one half.", actions=(("step", 50),)),
@@ -165,8 +177,7 @@ XOR_NEEDS_A_HIDDEN_LAYER = Lesson(
 SPIRAL_FEATURES_OR_DEPTH = Lesson(
     "spiral-features-or-depth", "The spiral: features or depth", "playground",
     "Learn the two spirals with hand-made features, or with a deeper network on raw inputs.",
-    {"dataset": "spiral", "noise": 0.0, "hidden": "4", "activation": "tanh", "features": "x1,x2",
-     "optimizer_name": "adam", "opt.learning_rate": 0.01, "batch_size": 10, "seed": 0},
+    plane("spiral", hidden="4", optimizer_name="adam", opt_learning_rate=0.01),
     (
         Step("Raw inputs and 4 hidden units: the spirals wind around each other and the network cannot "
              "follow them.", actions=(("step", 100),)),
@@ -179,8 +190,8 @@ SPIRAL_FEATURES_OR_DEPTH = Lesson(
 OVERFITTING_AND_REGULARIZATION = Lesson(
     "overfitting-and-regularization", "Overfitting and regularization", "playground",
     "Noisy data, few training points, a big net: the test loss rises. Then L2, dropout, early stopping.",
-    {"dataset": "xor", "noise": 0.3, "test_ratio": 0.8, "n_points": 200, "hidden": "16, 16, 16",
-     "activation": "relu", "optimizer_name": "adam", "opt.learning_rate": 0.01, "batch_size": 10, "seed": 0},
+    plane("xor", noise=0.3, test_ratio=0.8, n_points=200, hidden="16, 16, 16", activation="relu",
+          optimizer_name="adam", opt_learning_rate=0.01),
     (
         Step("20% of 200 noisy points for training, a 16-16-16 network: the training loss falls towards 0 "
              "while the **test loss rises**. The network learns the noise.", actions=(("step", 150),)),
@@ -196,8 +207,7 @@ OVERFITTING_AND_REGULARIZATION = Lesson(
 LEARNING_RATE_TOO_HIGH = Lesson(
     "learning-rate-too-high", "A learning rate too high", "playground",
     "The same network with learning rate 0.003 and 0.3: the second run diverges and stops itself.",
-    {"dataset": "plane", "noise": 0.0, "hidden": "4", "activation": "relu", "optimizer_name": "sgd",
-     "opt.learning_rate": 0.003, "batch_size": 10, "seed": 0},
+    plane("plane", hidden="4", activation="relu", optimizer_name="sgd", opt_learning_rate=0.003),
     (
         Step("A regression: the targets lie on a tilted plane over (x1, x2), learned with the mean squared "
              "error. Learning rate 0.003: the loss falls smoothly.",
@@ -210,8 +220,7 @@ LEARNING_RATE_TOO_HIGH = Lesson(
 ACTIVATIONS_COMPARED = Lesson(
     "activations-compared", "Activations compared", "playground",
     "Sigmoid, tanh and ReLU on the same data from the same initial weights.",
-    {"dataset": "circle", "noise": 0.0, "hidden": "6, 6", "activation": "sigmoid", "optimizer_name": "sgd",
-     "opt.learning_rate": 0.1, "batch_size": 10, "seed": 1},
+    plane("circle", hidden="6, 6", activation="sigmoid", optimizer_name="sgd", opt_learning_rate=0.1, seed=1),
     (
         Step("**Sigmoid** hidden units: outputs in (0, 1), gradients at most 1/4, so learning is slow.",
              actions=(("step", 50),)),
@@ -224,8 +233,8 @@ ACTIVATIONS_COMPARED = Lesson(
 SHARP_AND_FLAT_MINIMA = Lesson(
     "sharp-and-flat-minima", "Sharp and flat minima", "landscape",
     "Tiny batches settle in wider valleys than full batches: see it on the loss surface, and measure it.",
-    {"dataset": "circle", "noise": 0.1, "hidden": "8, 8", "activation": "relu", "optimizer_name": "sgd",
-     "opt.learning_rate": 0.1, "batch_size": 2, "seed": 0, "span": 1.0, "resolution": 31},
+    plane("circle", noise=0.1, hidden="8, 8", activation="relu", optimizer_name="sgd", opt_learning_rate=0.1,
+          batch_size=2, span=1.0, resolution=31),
     (
         Step("Batches of 2 points: every step follows a very noisy gradient. After 50 epochs look at the "
              "surface around the weights (filter-normalised directions, Li et al. 2018). The terminal "
