@@ -49,7 +49,7 @@ class LandscapePage(LivePage):
                                          value="none", width=180)
         self.settings = landscape.LandscapeConfig()
         try:  # the surface settings of a link; the rest of the query is the run's (a playground link)
-            self.settings.from_query({k: v for k, v in query.items() if k in self.settings.names()})
+            self.settings.from_query(landscape.split_query(query)[0])
         except ValueError as err:
             self.messages.show(f"The link's surface settings could not all be used: {err}", "warning")
         self.compute = pn.widgets.Button(name="Compute now", width=110)
@@ -65,7 +65,7 @@ class LandscapePage(LivePage):
     # ----- runs ------------------------------------------------------------------------------------
     def config_from(self, query):
         config = PlaygroundConfig()
-        keys = {k: v for k, v in query.items() if k not in ("page", "run") and k not in self.settings.names()}
+        keys = landscape.split_query(query)[1]
         if keys:  # a playground link: the same settings, hence the same data, weights and run
             try:
                 config.from_query(keys)
@@ -137,10 +137,10 @@ class LandscapePage(LivePage):
         self.request()
 
     def apply_settings(self, query):
-        names = self.settings.names()
-        self.settings.from_query({k: v for k, v in query.items() if k in names})
+        surface, run = landscape.split_query(query)
+        self.settings.from_query(surface)
         config = PlaygroundConfig()
-        config.from_query({k: v for k, v in query.items() if k not in names and k != "run"})
+        config.from_query(run)
         self.start(config)
 
     def controllable(self):

@@ -26,9 +26,9 @@ projector. Without a browser: `python -m lab.lessons SLUG` prints the same numbe
 
 
 class LessonList:
-    """The ``?page=lessons`` page."""
+    """The ``?page=lessons`` page (with the problem of a bad lesson link on top)."""
 
-    def __init__(self, query, problem=None):
+    def __init__(self, problem=None):
         self.problem = problem
 
     def view(self):
@@ -123,4 +123,4 @@ class LessonPanel:
 
 
 def build(query, problem=None):
-    return LessonList(query, problem)
+    return LessonList(problem)

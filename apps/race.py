@@ -14,8 +14,6 @@ from apps.widgets import Messages, flow, param_widgets, settings_card
 from lab import race, surfaces
 from lab.race.config import NO_PRESET, RaceConfig
 
-DEFAULT_PRESET = "race on Rosenbrock"
-
 
 class RacePage(LivePage):
 
@@ -25,16 +23,14 @@ class RacePage(LivePage):
         note = ""
         query = {k: v for k, v in query.items() if k != "page"}
         try:
-            preset = query.get("preset")
-            note = self.config.load_preset(preset if preset in race.PRESETS else DEFAULT_PRESET)
-            self.config.from_query({k: v for k, v in query.items() if k != "preset"})
+            note = self.config.load_link(query)
         except ValueError as err:
             self.messages.show(f"The link's settings could not all be used: {err}", "warning")
         try:
             self.race = self.config.make_race()
         except ValueError as err:  # e.g. a link with a broken formula: say so, show the default race
             self.messages.show(f"{err}", "danger")
-            note = self.config.load_preset(DEFAULT_PRESET)
+            note = self.config.load_preset(race.DEFAULT_PRESET)
             self.race = self.config.make_race()
         self.note = pn.pane.Markdown(note, sizing_mode="stretch_width")
         self.loading = False
@@ -76,11 +72,8 @@ class RacePage(LivePage):
     def apply_settings(self, query):
         """A link's race: its preset (or the default), then its own settings; a new race from them."""
         self.loading = True  # one new race, not one per setting
-        try:  # what the link leaves out is the default, as when the link is opened
-            self.config.param.update({k: self.config.param[k].default for k in self.config.FLAT if k != "preset"})
-            preset = query.get("preset")
-            note = self.config.load_preset(preset if preset in race.PRESETS else DEFAULT_PRESET)
-            self.config.from_query({k: v for k, v in query.items() if k != "preset"})
+        try:
+            note = self.config.load_link(query)
         finally:
             self.loading = False
         self.messages.clear()  # (a warning about the race before, say)

@@ -57,6 +57,14 @@ def parse_settings(text):
     return run, surface
 
 
+def split_query(query):
+    """(surface settings, run settings) of a Loss-landscape link: the LandscapeConfig keys, and the rest
+    as a Playground link's (``page`` and the preset name ``run`` belong to neither)."""
+    names = LandscapeConfig().names()
+    surface = {k: v for k, v in query.items() if k in names}
+    return surface, {k: v for k, v in query.items() if k not in names and k not in ("page", "run")}
+
+
 def subsample(X, y, max_points=MAX_POINTS, seed=0):
     """A fixed random subset of at most max_points rows (the surface stays cheap on big data sets)."""
     if len(y) <= max_points:

@@ -1,11 +1,9 @@
 """A lesson step's settings built through the page's own param configuration (as the page builds a
 link's), for checking lessons and for running them without a browser."""
 
-from lab.landscape import LandscapeConfig
+from lab.landscape import LandscapeConfig, split_query
 from lab.playground import PlaygroundConfig
 from lab.race.config import RaceConfig
-
-RACE_DEFAULT_PRESET = "race on Rosenbrock"
 
 
 def playground(query):
@@ -15,20 +13,18 @@ def playground(query):
 
 
 def race(query):
-    """RaceConfig of a race link: its preset (or the page's default), then the link's own settings."""
+    """RaceConfig of a race link, as the Race page reads it."""
     config = RaceConfig()
-    config.load_preset(query.get("preset", RACE_DEFAULT_PRESET))
-    config.from_query({k: v for k, v in query.items() if k != "preset"})
+    config.load_link(query)
     return config
 
 
 def landscape(query):
     """(run config, surface settings) of a landscape link: the surface's keys, and a playground run."""
+    surface_query, run_query = split_query(query)
     surface = LandscapeConfig()
-    names = surface.names()
-    surface.from_query({k: v for k, v in query.items() if k in names})
-    run = playground({k: v for k, v in query.items() if k not in names and k != "run"})
-    return run, surface
+    surface.from_query(surface_query)
+    return playground(run_query), surface
 
 
 def check(lesson):

@@ -10,6 +10,7 @@ sharpness of the minimum reached.
 
 import numpy as np
 
+from lab.landscape import split_query
 from lab.lessons import pages
 from lab.lessons.core import weights_arrays
 from lab.live import LiveTraining
@@ -83,9 +84,8 @@ class TrainingRunner:
 
     def step(self, k):
         query = self.lesson.query(k)
-        if self.lesson.page == "landscape":
-            query = {key: v for key, v in query.items() if key not in pages.landscape(query)[1].names()
-                     and key != "run"}
+        if self.lesson.page == "landscape":  # the run's settings (the surface's are the page's business)
+            query = split_query(query)[1]
         before = None if self.config is None else self._structure()
         if self.config is None:
             self.config = pages.playground(query)

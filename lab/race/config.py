@@ -79,6 +79,15 @@ class RaceConfig(Settings):
             self.racers = racers
             self.start = [float(v) for v in race.start]
 
+    def load_link(self, query):
+        """A race link's settings: every setting back to its default, the preset the link names (the
+        default race when it names none), then the link's own settings. Returns the preset's note."""
+        self.param.update({k: self.param[k].default for k in self.FLAT if k != "preset"})
+        preset = query.get("preset")
+        note = self.load_preset(preset if preset in race_module.PRESETS else race_module.DEFAULT_PRESET)
+        self.from_query({k: v for k, v in query.items() if k != "preset"})
+        return note
+
     def load_preset(self, name):
         """Surface, start and racers of a preset; returns its note."""
         if name not in race_module.PRESETS:

@@ -173,6 +173,8 @@ def lesson_table(surface, path, values):
             "variable": VARIABLES.get(surface.name, "x")}
 
 
+DEFAULT_PRESET = "race on Rosenbrock"  # what the Race page shows when its link names no preset
+
 # presets: surface, settings, start, racers [(name, settings)], note
 PRESETS = {
     "race on Rosenbrock": ("rosenbrock", {}, (-1.5, 2.0), None,
