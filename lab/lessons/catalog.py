@@ -68,7 +68,7 @@ MOMENTUM_VS_RMSPROP = Lesson(
      "r1.learning_rate": 0.02, "r1.decay": 0.9, "speed": 2},
     (
         Step("A narrow valley: the bowl is 50 times steeper across than along (condition number 50). Blue "
-             "is momentum, here with momentum 0, which is plain gradient descent; orange is RMSprop.\n\n"
+             "is momentum, here with momentum 0, which is plain gradient descent; red is RMSprop.\n\n"
              "Press **Play**: gradient descent zig-zags across the valley and crawls along it.",
              actions=("play",)),
         Step("Momentum 0.5: each step keeps half of the previous one. The zig-zags partly cancel and the "
