@@ -345,6 +345,11 @@ def machine_ticks():
 PACER = Pacer()
 
 
+def truthy(value):
+    """An address flag such as ``present=1`` (also true, yes)."""
+    return str(value or "").lower() in ("1", "true", "yes")
+
+
 class LivePage(SessionPage):
     """A page that shows something moving: a Transport, a FrameClock, and frames paced by the PACER.
 
@@ -364,7 +369,7 @@ class LivePage(SessionPage):
         """Wires the controls and joins the pacer. ``anchor``: a model the page shows, which carries the
         clock's and the URL's data sources into the document."""
         self.messages, self.transport, self.clock = messages, transport, clock
-        self.presenter = str((query or {}).get("present", "")).lower() in ("1", "true", "yes")
+        self.presenter = truthy((query or {}).get("present"))
         clock.attach(anchor)
         url.attach(anchor)
         g = messages.guard

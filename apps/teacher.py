@@ -9,6 +9,7 @@
 import panel as pn
 from bokeh.models import Model, Plot
 
+from apps.pacing import truthy
 from apps.widgets import param_widgets
 from lab.engine.schedules import Schedule
 
@@ -20,10 +21,6 @@ body { font-size: 19px; }
 .lab-nav a { font-size: 19px; }
 """
 HIDE_SIDEBAR_CSS = "#sidebar, #sidebar-toggle, .sidebar-toggle { display: none !important; }"
-
-
-def truthy(value):
-    return str(value or "").lower() in ("1", "true", "yes")
 
 
 class Teacher:

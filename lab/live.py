@@ -153,6 +153,11 @@ class LiveTraining:
                 "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
                 "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()]}
 
+    def trace(self, x):
+        """The forward pass of one input (MLP.trace) with the weights as a whole step left them."""
+        with self._lock:
+            return self.model.trace(x)
+
     def set_weights(self, weights):
         """Loads a hand-set model ([W0, b0, ...], as MLP.set_weights) and publishes its frame."""
         with self._lock:

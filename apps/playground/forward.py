@@ -46,8 +46,7 @@ class ForwardPass:
         if not force and now - self.drawn_at < REFRESH_SECONDS:
             return
         self.drawn_at = now
-        with live._lock:  # the weights as one step left them, not half-way through the next
-            result = live.model.trace(self.point)
+        result = live.trace(self.point)
         if getattr(self.page, "network", None) is not None:
             self.page.network.set_trace(result)  # hovering a neuron shows its z and a for this point
         where = self.label or "the input (" + ", ".join(f"{v:.3f}" for v in self.point) + ")"

@@ -9,6 +9,7 @@ setting fails a test, not a class.
 """
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import numpy as np
 
@@ -77,8 +78,6 @@ class Lesson:
 
     def link(self, k=1, **extra):
         """The page address of step k (relative: ``?lesson=...&step=k``), with teacher-mode keys."""
-        from urllib.parse import urlencode
-
         return "?" + urlencode({"lesson": self.slug, "step": k, **extra})
 
 
