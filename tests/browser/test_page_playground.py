@@ -61,7 +61,7 @@ def test_switching_optimizer_shows_its_sliders(server, page, console):
     page.get_by_label("Optimizer name").select_option("rmsprop")
     page.get_by_text("Decay", exact=False).first.wait_for(timeout=60000)
     assert page.get_by_text("Beta1").count() == 0
-    assert "optimizer_name=rmsprop" in current_url(page)
+    assert wait_until(lambda: "optimizer_name=rmsprop" in current_url(page)), current_url(page)  # written after
     assert console == []
 
 
