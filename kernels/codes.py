@@ -28,18 +28,34 @@ N_SCHED_HYPER = 5
 # regularizer vector layout
 R_L1, R_L2, R_BIAS, R_NOISE, R_JITTER, R_SYMMETRY, R_SHIFT, R_SIDE, R_PATIENCE, R_LOSS_LIMIT = range(10)
 N_REG = 10
-# scores vector of a training state: best validation loss, running sum and count of this epoch's losses
-SC_BEST, SC_SUM, SC_COUNT = 0, 1, 2
-N_SCORES = 3
+# scores vector of a training state: best validation loss, running sum and count of this epoch's minibatch
+# losses, correct predictions and samples seen this epoch (training accuracy, dropout and all, as Keras)
+SC_BEST, SC_SUM, SC_COUNT, SC_HITS, SC_SEEN = range(5)
+N_SCORES = 5
+
+# a run's settings, packed once into one float64 vector (lab.engine.training.Trainer.pack): batch size,
+# shuffle, optimizer code, base learning rate, schedule code, then the optimizer's hyperparameters (H_*),
+# the schedule's (S_*), the regularizer vector (R_*) and the keep probabilities, one per layer
+P_BATCH, P_SHUFFLE, P_OPT, P_LR, P_SCHED = range(5)
+P_HYPER = 5
+P_SCHED_HYPER = P_HYPER + N_OPT_HYPER
+P_REG = P_SCHED_HYPER + N_SCHED_HYPER
+P_KEEP = P_REG + N_REG  # len(sizes) values follow
+
+# per-epoch history rows the training kernel writes: mean minibatch loss, training accuracy, validation
+# loss and accuracy (NaN without validation data), the learning rate the epoch used, the epoch's number
+HI_LOSS, HI_ACC, HI_VAL_LOSS, HI_VAL_ACC, HI_LR, HI_EPOCH = range(6)
+N_HISTORY = 6
 
 # input feature maps for 2-D data; IDENTITY in slot 0 means "use the raw columns"
 IDENTITY = -1
 X1, X2, X1_SQ, X2_SQ, X1_X2, SIN_X1, SIN_X2 = 0, 1, 2, 3, 4, 5, 6
 
 # counters vector of a training state: minibatch updates so far, position in the sample order, epoch,
-# status, epochs without validation improvement, best epoch, updates since the optimizer (re)started
-C_STEP, C_POS, C_EPOCH, C_STATUS, C_BAD_EPOCHS, C_BEST_EPOCH, C_OPT_STEP = range(7)
-N_COUNTERS = 7
+# status, epochs without validation improvement, best epoch, updates since the optimizer (re)started,
+# history rows written by the last kernel call
+C_STEP, C_POS, C_EPOCH, C_STATUS, C_BAD_EPOCHS, C_BEST_EPOCH, C_OPT_STEP, C_ROWS = range(8)
+N_COUNTERS = 8
 # status values
 RUNNING, DIVERGED, EARLY_STOPPED = 0, 1, 2
 

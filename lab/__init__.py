@@ -9,9 +9,9 @@ public API and keep their old import paths (``from lab import datasets`` and so 
 """
 
 from lab.data import datasets
-from lab.engine import optimizers, regularizers, schedules
+from lab.engine import callbacks, optimizers, regularizers, schedules
 from lab.engine.model import MLP
 from lab.engine.training import Trainer
 from lab.race import race, surfaces
 
-__all__ = ["MLP", "Trainer", "datasets", "optimizers", "race", "regularizers", "schedules", "surfaces"]
+__all__ = ["MLP", "Trainer", "callbacks", "datasets", "optimizers", "race", "regularizers", "schedules", "surfaces"]

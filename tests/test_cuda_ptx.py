@@ -51,8 +51,8 @@ def signatures(real):
         "row_means": (float64[:, ::1], f64),
         "add_penalty": (vec, int8[::1], float64, float64, boolean, vec, f64),
         "sample_kernel": (vec, ivec, ivec, int64, ivec, mat, mat, ivec, int64, int64, boolean, f64, f64, uint64,
-                          int64, vec, f64),
-        "mean_into": (f64, int64, f64, int64),
+                          int64, vec, float64[:, ::1]),
+        "mean_into": (float64[:, ::1], int64, f64, int64),
         "zero": (vec,),
     }
 

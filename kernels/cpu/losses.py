@@ -67,7 +67,7 @@ def _bce32(A, Zout, o0, k, T, idx, start, n, dZ, want_delta):
     return total
 
 
-@njit(**JIT)
+@njit(**INLINE)
 def accuracy_count(loss_code, A, o0, k, T, idx, start, n):
     """Correct predictions among n samples (binary: 0.5 threshold; hinge: sign; CE: argmax)."""
     correct = 0.0

@@ -111,7 +111,7 @@ def loss_and_grad(params, sizes, acts, loss_code, features, X, T, l1, l2, includ
     n = X.shape[0]
     d_params = cuda.to_device(params)
     d_grad = cuda.to_device(np.zeros_like(params))
-    losses = cuda.device_array(n, np.float64)
+    losses = cuda.device_array((2, n), np.float64)  # per-sample losses and hits
     no_reg = cuda.to_device(np.zeros(C.N_REG))
     keep = cuda.to_device(np.ones(sizes.size))
     sample_kernel[blocks(n), THREADS_PER_BLOCK](
@@ -122,4 +122,4 @@ def loss_and_grad(params, sizes, acts, loss_code, features, X, T, l1, l2, includ
     add_penalty[blocks(params.size), THREADS_PER_BLOCK](d_params, cuda.to_device(bias_mask(sizes, params.size)),
                                                         l1, l2, include_bias, d_grad, penalty)
     d_grad.copy_to_host(grad)
-    return losses.copy_to_host().sum() / n + penalty.copy_to_host().sum()
+    return losses.copy_to_host()[0].sum() / n + penalty.copy_to_host().sum()

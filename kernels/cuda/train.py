@@ -17,9 +17,9 @@ from kernels import ops
 from kernels.config import LOCAL_RAW, LOCAL_UNITS, THREADS_PER_BLOCK
 from kernels.cpu import rng as host_rng
 from kernels.cpu.optim import lr_at
-from kernels.cpu.train import count_step, end_epoch, judge_validation
+from kernels.cpu.train import count_step, end_epoch, judge_validation, record_validation, stop_diverged
 from kernels.cuda.evaluate import bias_mask, dataset_loss
-from kernels.cuda.losses import output_delta
+from kernels.cuda.losses import accuracy_count, output_delta
 from kernels.cuda.nn import add_penalty, backward_layers, forward_layers
 from kernels.cuda.optim import blocks, launch_update
 from kernels.cuda.rng import normal, uniform
@@ -79,7 +79,8 @@ def _load_training_inputs(X, r, features, A, raw, tmp, training, reg, keep0, key
 @cuda.jit
 def sample_kernel(params, sizes, acts, loss_code, features, X, T, perm, start, b, training, reg, keep, key,
                   stream, grad, losses):
-    """One thread per minibatch sample: inputs, forward, loss into losses[s], gradient added to grad."""
+    """One thread per minibatch sample: inputs, forward, loss into losses[0, s], 1 into losses[1, s] when
+    its prediction is right, gradient added to grad."""
     s = cuda.grid(1)
     if s >= b:
         return
@@ -93,18 +94,23 @@ def sample_kernel(params, sizes, acts, loss_code, features, X, T, perm, start, b
     _load_training_inputs(X, r, features, A, raw, tmp, training, reg, keep[0], key, stream, s)
     o0 = forward_layers(params, sizes, acts, A, D, Z, True, training, keep, key, stream, s)
     k = sizes[sizes.size - 1]
-    losses[s] = output_delta(loss_code, acts[acts.size - 1], A, Z, o0, k, T, r, dZ, 1.0 / b)
+    losses[0, s] = output_delta(loss_code, acts[acts.size - 1], A, Z, o0, k, T, r, dZ, 1.0 / b)
+    losses[1, s] = accuracy_count(loss_code, A, o0, k, T, r)
     backward_layers(params, sizes, A, D, dZ, grad)
 
 
 @cuda.jit
 def mean_into(values, n, out, index):
-    """out[index] = mean of values[:n] (a single thread: minibatches are small)."""
+    """out[index] = mean of values[0, :n], out[index + 1] = sum of values[1, :n] (a single thread:
+    minibatches are small)."""
     if cuda.grid(1) == 0:
         total = 0.0
+        hits = 0.0
         for s in range(n):
-            total += values[s]
+            total += values[0, s]
+            hits += values[1, s]
         out[index] = total / n
+        out[index + 1] = hits
 
 
 @cuda.jit
@@ -114,10 +120,18 @@ def zero(a):
         a[i] = 0.0
 
 
-def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, batch_size, n_steps, shuffle,
-                opt_code, opt_hyper, base_lr, opt_state, sched_code, sched_hyper, reg, keep, rng,
-                X_val, T_val, best_params, scores, out_losses):
+def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, n_steps, settings, opt_state,
+                rng, X_val, T_val, best_params, scores, out_losses, history):
     """The fused training loop of kernels.cpu.train_steps, with every array on the device."""
+    batch_size = int(settings[C.P_BATCH])
+    shuffle = settings[C.P_SHUFFLE] > 0.0
+    opt_code = int(settings[C.P_OPT])
+    base_lr = settings[C.P_LR]
+    sched_code = int(settings[C.P_SCHED])
+    opt_hyper = np.ascontiguousarray(settings[C.P_HYPER:C.P_HYPER + C.N_OPT_HYPER])
+    sched_hyper = np.ascontiguousarray(settings[C.P_SCHED_HYPER:C.P_SCHED_HYPER + C.N_SCHED_HYPER])
+    reg = np.ascontiguousarray(settings[C.P_REG:C.P_REG + C.N_REG])
+    keep = np.ascontiguousarray(settings[C.P_KEEP:])
     n = X.shape[0]
     B = min(batch_size, n)
     P = params.size
@@ -128,13 +142,14 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
     d_params, d_state = cuda.to_device(params), cuda.to_device(opt_state)
     d_grad = cuda.device_array(P, params.dtype)
     d_perm = cuda.to_device(perm)
-    d_losses = cuda.device_array(B, np.float64)
-    d_out = cuda.device_array(max(1, n_steps), np.float64)
+    d_losses = cuda.device_array((2, B), np.float64)
+    d_out = cuda.device_array(2 * max(1, n_steps), np.float64)
     d_penalty = cuda.device_array(P, np.float64)
     # the counter-based streams are keyed by the seed's stream state (not advanced here, so minibatch
     # order stays the CPU's) and indexed by the global step, which never repeats
     key = np.uint64(rng[0])
     patience = int(reg[C.R_PATIENCE])
+    counters[C.C_ROWS] = 0
     done = 0
     while done < n_steps and counters[C.C_STATUS] == C.RUNNING:
         pos = counters[C.C_POS]
@@ -142,25 +157,26 @@ def train_steps(params, sizes, acts, loss_code, features, X, T, perm, counters, 
             host_rng.shuffle(perm, rng)
             d_perm = cuda.to_device(perm)
         b = min(B, n - pos)
+        lr = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
         zero[blocks(P), TPB](d_grad)
         sample_kernel[blocks(b), TPB](d_params, dev["sizes"], dev["acts"], loss_code, dev["features"], dev["X"],
                                       dev["T"], d_perm, pos, b, True, dev["reg"], dev["keep"], key,
                                       counters[C.C_STEP], d_grad, d_losses)
         add_penalty[blocks(P), TPB](d_params, dev["is_bias"], reg[C.R_L1], reg[C.R_L2], reg[C.R_BIAS] > 0.0,
                                     d_grad, d_penalty)
-        mean_into[1, 1](d_losses, b, d_out, done)
-        loss = float(d_out[done:done + 1].copy_to_host()[0])
+        mean_into[1, 1](d_losses, b, d_out, 2 * done)
+        loss, hits = d_out[2 * done:2 * done + 2].copy_to_host()
         out_losses[done] = loss
         done += 1
         if not math.isfinite(loss):
-            counters[C.C_STATUS] = C.DIVERGED
+            stop_diverged(counters, scores, loss, history, lr)
             break
-        lr = lr_at(sched_code, sched_hyper, base_lr, counters[C.C_EPOCH])
-        pos = count_step(counters, scores, loss, b)
+        pos = count_step(counters, scores, loss, hits, b)
         launch_update(opt_code, dev["hyper"], opt_hyper, lr, counters[C.C_OPT_STEP], d_params, d_grad, d_state)
-        if pos >= n and end_epoch(counters, scores, reg) and X_val.shape[0] > 0:
+        if pos >= n and end_epoch(counters, scores, reg, history, lr) and X_val.shape[0] > 0:
             current = d_params.copy_to_host()
-            val, _ = dataset_loss(current, sizes, acts, loss_code, features, X_val, T_val)
+            val, acc = dataset_loss(current, sizes, acts, loss_code, features, X_val, T_val)
+            record_validation(counters, history, val, acc)
             verdict = judge_validation(counters, scores, val, patience)
             if verdict > 0:
                 best_params[:] = current

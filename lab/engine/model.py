@@ -250,19 +250,38 @@ class MLP:
 
     # ----- training -----------------------------------------------------------------------------
     def fit(self, X, y, epochs=1, batch_size=32, optimizer="sgd", learning_rate=None, schedule=None,
-            regularization=None, validation_split=0.0, validation_data=None, seed=0, **hyperparameters):
-        """Minibatch training, one fused kernel call per epoch. Returns a History (dict of lists).
+            regularization=None, validation_split=0.0, validation_data=None, seed=0, callbacks=None, verbose=0,
+            shuffle=True, **hyperparameters):
+        """Minibatch training. Returns a History: per epoch the mean minibatch loss, training accuracy,
+        validation loss and accuracy (with validation data) and the learning rate, all recorded inside
+        the training kernel.
 
         optimizer: a name or a lab.optimizers object; learning_rate and other keywords set its
         hyperparameters. validation_split takes the last fraction of X, y (as Keras does).
+        callbacks: lab.callbacks objects (EarlyStopping, LearningRateScheduler, ModelCheckpoint, your own
+        Callback). verbose=1 shows a progress bar. With neither, all epochs run in one kernel call; with
+        them, in chunks of at least ~50 ms (see lab.engine.callbacks), with the same result.
         """
+        from lab.engine import callbacks as cbs
+        from lab.engine.regularizers import Regularization
         from lab.engine.training import Trainer, make_optimizer
 
-        opt = make_optimizer(optimizer, learning_rate, schedule, hyperparameters)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
         if int(epochs) < 1:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
+        if verbose not in (0, 1, False, True):
+            raise ValueError(f"verbose must be 0 or 1, got {verbose!r}")
+        callbacks = list(callbacks or [])
+        for cb in callbacks:
+            if not isinstance(cb, cbs.Callback):
+                raise ValueError(f"callbacks must be lab.callbacks.Callback objects, got {cb!r}")
+        reg = regularization or Regularization()
+        settings = {"schedule": schedule,
+                    "regularization": Regularization(**{k: v for k, v in reg.param.values().items() if k != "name"})}
+        for cb in callbacks:
+            cb.configure(settings)
+        opt = make_optimizer(optimizer, learning_rate, settings["schedule"], hyperparameters)
         X = self.check_inputs(X)
         T = self.check_targets(y, X.shape[0])
         if validation_data is None and validation_split > 0.0:
@@ -271,20 +290,21 @@ class MLP:
                 raise ValueError("validation_split leaves no training or no validation samples")
             validation_data = (X[-n_val:], T[-n_val:])
             X, T = X[:-n_val], T[:-n_val]
-        trainer = Trainer(self, X, T, opt, batch_size=batch_size, regularization=regularization,
-                          validation=validation_data, seed=seed)
-        history = History()
-        for _ in range(int(epochs)):
-            losses = trainer.run(trainer.steps_per_epoch)
-            history.append("loss", float(np.mean(losses)) if losses.size else float("nan"))
-            history.append("learning_rate", opt.learning_rate_at(trainer.epoch - 1))
-            if validation_data is not None:
-                for key, value in self.evaluate(*trainer.validation).items():
-                    history.append("val_" + key, value)
-            if trainer.status != "running":
-                break
-        history.status = trainer.status
-        history.stopped_epoch = trainer.epoch
+        trainer = Trainer(self, X, T, opt, batch_size=batch_size, regularization=settings["regularization"],
+                          validation=validation_data, seed=seed, shuffle=shuffle)
+        if verbose:
+            callbacks.append(cbs.ProgressBar(int(epochs)))
+        history = History(accuracy=self.loss != "mse", validation=validation_data is not None)
+        history.trainer = trainer
+        try:
+            history.calls = cbs.run(self, trainer, int(epochs), callbacks, history)
+        finally:
+            history.status = trainer.status
+            history.stopped_epoch = trainer.epoch
+            history.best_epoch = trainer.best_epoch if trainer.validation is not None else None
+            for cb in callbacks:
+                cb.on_train_end(history)
+            history.trainer = None  # not kept: it holds the training data
         return history
 
     # ----- persistence --------------------------------------------------------------------------
@@ -332,10 +352,19 @@ class MLP:
 
 
 class History(dict):
-    """Per-epoch metrics, Keras style: history["loss"], history["val_loss"], ...; plus ``status``."""
+    """Per-epoch metrics, Keras style: history["loss"], ["accuracy"], ["val_loss"], ["val_accuracy"],
+    ["learning_rate"]; plus ``status`` (running, diverged, early_stopped), ``stopped_epoch``, ``best_epoch``
+    (the lowest validation loss) and ``calls`` (kernel calls the fit took). ``plot()`` draws the curves."""
 
     status = "running"
     stopped_epoch = 0
+    best_epoch = None
+    calls = 0
+    trainer = None
+
+    def __init__(self, accuracy=True, validation=False):
+        super().__init__()
+        self._accuracy, self._validation = accuracy, validation
 
     @property
     def history(self):
@@ -343,3 +372,23 @@ class History(dict):
 
     def append(self, key, value):
         self.setdefault(key, []).append(value)
+
+    def add_row(self, row):
+        """One epoch's row from the kernel (kernels.codes.HI_*)."""
+        from kernels import codes as C
+
+        self.append("loss", float(row[C.HI_LOSS]))
+        if self._accuracy:
+            self.append("accuracy", float(row[C.HI_ACC]))
+        if self._validation:
+            self.append("val_loss", float(row[C.HI_VAL_LOSS]))
+            if self._accuracy:
+                self.append("val_accuracy", float(row[C.HI_VAL_ACC]))
+        self.append("learning_rate", float(row[C.HI_LR]))
+
+    def plot(self, width=420, height=300):
+        """A Bokeh layout: loss (train, validation) and, for classifiers, accuracy per epoch. In Jupyter:
+        ``bokeh.io.output_notebook(); bokeh.io.show(history.plot())``, or ``pn.pane.Bokeh(...)``."""
+        from lab.plots import history_plot
+
+        return history_plot(self, width, height)

@@ -104,12 +104,15 @@ def test_seeded_training_matches_cpu(dtype, tol):
         model.backend, model._kernels = backend, cpu if backend == "cpu" else gpu
         trainer = Trainer(model, X, T, optimizers.get("adam", learning_rate=0.05), batch_size=4, seed=3,
                           regularization=regularizers.get(l2=0.01))
+        trainer.validation = trainer._val = (X[:4], T[:4])  # history rows with validation columns
         losses = trainer.run(6)
-        finals.append((model.params.copy(), losses, trainer.counters.copy(), trainer.perm.copy()))
-    (p_cpu, l_cpu, c_cpu, perm_cpu), (p_gpu, l_gpu, c_gpu, perm_gpu) = finals
+        finals.append((model.params.copy(), losses, trainer.counters.copy(), trainer.perm.copy(), trainer.rows))
+    (p_cpu, l_cpu, c_cpu, perm_cpu, h_cpu), (p_gpu, l_gpu, c_gpu, perm_gpu, h_gpu) = finals
     np.testing.assert_array_equal(perm_gpu, perm_cpu)
     np.testing.assert_array_equal(c_gpu, c_cpu)
     np.testing.assert_allclose(l_gpu, l_cpu, rtol=tol)
+    assert h_cpu.shape == (2, C.N_HISTORY) and np.all(np.isfinite(h_cpu))  # 6 steps of 3 per epoch: 2 rows
+    np.testing.assert_allclose(h_gpu, h_cpu, rtol=tol)  # loss, accuracy, validation, learning rate
     np.testing.assert_allclose(p_gpu, p_cpu, rtol=tol, atol=tol)
 
 
