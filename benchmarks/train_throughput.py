@@ -1,7 +1,8 @@
-"""Training steps per second: this engine's fused kernel against a vectorised NumPy implementation of
-the same minibatch SGD step (and PyTorch eager / JAX lax.scan when importable), in one run.
+"""Training steps per second through the public API (``MLP.fit``) and through the kernel alone
+(``Trainer.run``), against a vectorised NumPy implementation of the same minibatch SGD step (and PyTorch
+eager / JAX lax.scan when importable), in one run; then what callbacks and the progress bar cost ``fit``.
 
-    python benchmarks/train_throughput.py [--seconds 3] [--rounds 6]
+    python benchmarks/train_throughput.py [--seconds 3] [--rounds 6] [--cases 0,1,2,3]
 
 Ratios are measured in this run on this machine, from the best of interleaved rounds (see best_rates);
 they are printed, never asserted.
@@ -12,6 +13,7 @@ import os
 # one core for every contender, as the targets are stated (set before NumPy/BLAS load)
 for _var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 
 import argparse  # noqa: E402
 import sys  # noqa: E402
@@ -21,12 +23,13 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from lab import MLP, Trainer, optimizers  # noqa: E402
+from lab import MLP, Trainer, callbacks, optimizers  # noqa: E402
 
 CASES = [  # name, sizes, hidden activation, output, batch
     ("2-8-8-1 tanh/sigmoid BCE, batch 32", [2, 8, 8, 1], "tanh", "sigmoid", 32),
     ("2-8-8-1 tanh/sigmoid BCE, batch 512", [2, 8, 8, 1], "tanh", "sigmoid", 512),
     ("64-128-10 tanh/softmax CE, batch 64", [64, 128, 10], "tanh", "softmax", 64),
+    ("784-256-10 tanh/softmax CE, batch 128", [784, 256, 10], "tanh", "softmax", 128),
 ]
 
 
@@ -63,11 +66,39 @@ def best_rates(steps, seconds, rounds):
     return best
 
 
-def engine(sizes, act, output, batch, X, y):
+def engine_fit(sizes, act, output, batch, X, y, **fit_options):
+    """MLP.fit as a user calls it: k steps rounded to whole epochs, one fit call."""
+    model = MLP(sizes, activation=act, output=output, seed=0)
+    per_epoch = -(-len(X) // batch)
+
+    def step(k):
+        epochs = max(1, k // per_epoch)
+        history = model.fit(X, y, epochs=epochs, batch_size=batch, optimizer="sgd", learning_rate=0.01,
+                            **fit_options)
+        return len(history["loss"]) * per_epoch
+    return step
+
+
+def engine_kernel(sizes, act, output, batch, X, y):
+    """The fused kernel alone: Trainer.run(k), one call."""
     model = MLP(sizes, activation=act, output=output, seed=0)
     trainer = Trainer(model, model.check_inputs(X), model.check_targets(y, len(y)),
                       optimizers.get("sgd", learning_rate=0.01), batch_size=batch, divergence_factor=None)
     return lambda k: len(trainer.run(k))
+
+
+class Watcher(callbacks.Callback):
+    """A callback that looks at every epoch, as a user's own would."""
+
+    def on_epoch_end(self, epoch, history):
+        self.last = history["loss"][-1]
+
+
+def flops_per_step(sizes, batch):
+    """Multiply-adds x 2 of one step: forward, weight gradients, errors of the hidden layers."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = sum(a * b for a, b in pairs)
+    return 2 * batch * (2 * forward + sum(a * b for a, b in pairs[1:]))
 
 
 def numpy_step(sizes, act, output, batch, X, y):
@@ -179,7 +210,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="time per contender and case")
     parser.add_argument("--rounds", type=int, default=6, help="interleaved rounds; the best is reported")
+    parser.add_argument("--cases", default=",".join(str(i) for i in range(len(CASES))),
+                        help="which cases, by index (0-based)")
     args = parser.parse_args()
+    cases = [CASES[int(i)] for i in args.cases.split(",")]
     others = []
     for name, builder in (("PyTorch eager", torch_step), ("JAX jit+scan", jax_step)):
         try:
@@ -187,17 +221,30 @@ def main():
             others.append((name, builder))
         except ImportError:
             print(f"({name}: not installed, skipped)")
-    header = f"{'case':40s} {'engine steps/s':>15s} {'NumPy steps/s':>14s} {'engine/NumPy':>13s}"
-    header += "".join(f" {name + ' steps/s':>22s} {'engine/' + name.split()[0]:>14s}" for name, _ in others)
+    header = (f"{'case':40s} {'fit steps/s':>12s} {'kernel steps/s':>15s} {'fit/kernel':>11s} {'GFLOP/s':>8s}"
+              f" {'NumPy steps/s':>14s} {'fit/NumPy':>10s}")
+    header += "".join(f" {name + ' steps/s':>22s} {'fit/' + name.split()[0]:>11s}" for name, _ in others)
     print(header)
-    for name, sizes, act, output, batch in CASES:
+    overhead = []
+    for name, sizes, act, output, batch in cases:
         X, y = data(sizes, output)
-        builders = [engine, numpy_step] + [builder for _, builder in others]
-        ours, ref, *rest = best_rates([b(sizes, act, output, batch, X, y) for b in builders], args.seconds, args.rounds)
-        line = f"{name:40s} {ours:15,.0f} {ref:14,.0f} {ours / ref:12.1f}x"
+        builders = [engine_fit, engine_kernel, numpy_step] + [builder for _, builder in others]
+        fit, kernel, ref, *rest = best_rates([b(sizes, act, output, batch, X, y) for b in builders],
+                                             args.seconds, args.rounds)
+        line = (f"{name:40s} {fit:12,.0f} {kernel:15,.0f} {fit / kernel:10.2f}x "
+                f"{fit * flops_per_step(sizes, batch) / 1e9:8.1f} {ref:14,.0f} {fit / ref:9.1f}x")
         for rate in rest:
-            line += f" {rate:22,.0f} {ours / rate:13.1f}x"
-        print(line)
+            line += f" {rate:22,.0f} {fit / rate:10.1f}x"
+        print(line, flush=True)
+        if batch <= 64:
+            overhead.append((name, sizes, act, output, batch, X, y))
+    print("\nfit with a callback on every epoch and the progress bar (verbose=1), against plain fit:")
+    print(f"{'case':40s} {'plain steps/s':>14s} {'watched steps/s':>16s} {'cost':>7s}")
+    for name, sizes, act, output, batch, X, y in overhead:
+        plain, watched = best_rates([engine_fit(sizes, act, output, batch, X, y),
+                                     engine_fit(sizes, act, output, batch, X, y, callbacks=[Watcher()], verbose=1)],
+                                    args.seconds, args.rounds)
+        print(f"{name:40s} {plain:14,.0f} {watched:16,.0f} {100 * (1 - watched / plain):6.1f}%", flush=True)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from kernels import codes as C
 from lab.engine import optimizers, schedules
 from lab.engine.regularizers import Regularization
 
+REFERENCE_ROWS = 512  # rows of the training data that estimate the starting loss (divergence limit)
 STATUS = {C.RUNNING: "running", C.DIVERGED: "diverged", C.EARLY_STOPPED: "early_stopped"}
 
 
@@ -104,8 +105,10 @@ class Trainer:
         self.scores = np.zeros(C.N_SCORES)
         self.scores[C.SC_BEST] = np.inf
         # a run that blows up without overflowing (saturated units, huge logits) also counts as diverged:
-        # an epoch whose mean loss exceeds max(f * L0, L0 + 1), L0 being the starting training loss
-        self.initial_loss = model.evaluate(X, T)["loss"] if divergence_factor else 0.0
+        # an epoch whose mean loss exceeds max(f * L0, L0 + 1), L0 being the starting training loss,
+        # estimated on at most REFERENCE_ROWS evenly spaced rows (a full pass cost a third of an epoch)
+        stride = -(-X.shape[0] // REFERENCE_ROWS)
+        self.initial_loss = model.evaluate(X[::stride], T[::stride])["loss"] if divergence_factor else 0.0
         self.loss_limit = (max(divergence_factor * self.initial_loss, self.initial_loss + 1.0)
                            if divergence_factor else 0.0)
         empty_X = np.zeros((0, X.shape[1]), model.dtype)
