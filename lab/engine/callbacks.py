@@ -25,6 +25,7 @@ class Callback:
     """Base class: override what you need. ``model`` is set before training starts."""
 
     per_epoch = False
+    looks = True  # False for the built-ins whose work the kernel does: they need no chunks
     model = None
 
     def configure(self, settings):
@@ -43,6 +44,8 @@ class Callback:
 class EarlyStopping(Callback):
     """Stops when the validation loss has not improved for ``patience`` epochs and restores the weights of
     the best epoch (Keras's ``restore_best_weights=True``). Needs validation data; runs in the kernel."""
+
+    looks = False
 
     def __init__(self, patience=5, monitor="val_loss"):
         if monitor != "val_loss":
@@ -66,9 +69,10 @@ class LearningRateScheduler(Callback):
         from lab.engine import schedules
 
         self.function = None
+        self.looks = False
         if callable(schedule) and not isinstance(schedule, schedules.Schedule):
             self.function = schedule
-            self.per_epoch = True
+            self.per_epoch = self.looks = True
         else:
             self.schedule = schedules.get(schedule, **settings) if isinstance(schedule, str) else schedule
         self.optimizer = None
@@ -95,6 +99,8 @@ class LearningRateScheduler(Callback):
 class ModelCheckpoint(Callback):
     """Keeps the weights of the epoch with the lowest validation loss (``best_weights``, a get_weights
     list) and, with a ``path``, saves that model there (.npz, or .json) at the end of training."""
+
+    looks = False
 
     def __init__(self, path=None):
         self.path = path
@@ -158,7 +164,7 @@ def run(model, trainer, epochs, callbacks, history):
             cb.optimizer = trainer.optimizer
         cb.on_train_begin(history)
     per_epoch = any(cb.per_epoch for cb in callbacks)
-    looking = bool(callbacks)
+    looking = any(cb.looks for cb in callbacks)
     done = calls = 0
     chunk = 1 if looking else epochs
     while done < epochs:

@@ -1,0 +1,104 @@
+"""The pages inside Jupyter, in a real browser: a Jupyter server (Notebook 7) on a free loopback port,
+examples/pages_in_jupyter.ipynb run in Chromium with "Restart Kernel and Run All Cells". Every page shows,
+the Playground learns when ▶ Play is pressed (frames reach the browser over the notebook's comm), and the
+Playground bound to a model trained in the notebook starts from its weights."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from conftest import ARTIFACTS, ROOT, _free_port, wait_until
+
+DOCS = """() => Bokeh.documents.map(d => {
+    const status = d.get_model_by_name('status'), frames = d.get_model_by_name('frame_counter');
+    const curve = d.get_model_by_name('loss_curve');
+    return {status: status ? status.text : null, frames: frames ? frames.data.frame[0] : null,
+            losses: curve ? Array.from(curve.data.train) : null, race: !!d.get_model_by_name('race_step'),
+            landscape: !!d.get_model_by_name('landscape_info')};
+})"""
+
+
+@pytest.fixture(scope="module")
+def jupyter(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("notebooks")
+    shutil.copy(ROOT / "examples" / "pages_in_jupyter.ipynb", folder)
+    port = _free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "jupyter.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "notebook", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={folder}",
+         "--ServerApp.disable_check_xsrf=True"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+
+    def answers():  # the cheap status endpoint, not a page
+        try:
+            with urllib.request.urlopen(f"{url}/api/status", timeout=5) as r:
+                return json.load(r) is not None
+        except OSError:
+            return proc.poll() is not None
+    try:
+        assert wait_until(answers, 180) and proc.poll() is None, (ARTIFACTS / "jupyter.log").read_text()[-3000:]
+        yield url
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # the server and its kernels
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                continue
+            break
+        log.close()
+
+
+def _documents(page):
+    return page.evaluate(f"() => window.Bokeh ? ({DOCS})() : []")
+
+
+def _epoch(text):
+    found = re.search(r"epoch (\d+)", text or "")
+    return int(found.group(1)) if found else -1
+
+
+def test_the_pages_run_live_inside_jupyter(jupyter, page):
+    page.goto(f"{jupyter}/notebooks/pages_in_jupyter.ipynb")
+    page.wait_for_selector(".jp-Notebook", timeout=120000)
+    page.get_by_text("Kernel", exact=True).first.wait_for(timeout=60000)
+    page.locator(".jp-Notebook-ExecutionIndicator, .jp-Notebook").first.wait_for(timeout=60000)
+    page.get_by_text("Run", exact=True).first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").first.click()
+    page.locator(".jp-Dialog button.jp-mod-accept").first.click()
+
+    def all_shown():
+        docs = _documents(page)
+        return (sum(d["status"] is not None for d in docs) == 2 and any(d["race"] for d in docs)
+                and any(d["landscape"] for d in docs))
+    assert wait_until(all_shown, 300), _documents(page)
+    first, bound = [d for d in _documents(page) if d["status"] is not None]
+    assert _epoch(first["status"]) == 0 and _epoch(bound["status"]) == 0
+    # the notebook trained this model to a test loss it printed; the bound Playground starts from it
+    printed = page.locator(".jp-OutputArea-output", has_text="'loss':").first.inner_text()
+    test_loss = float(re.search(r"'loss': ([0-9.]+)", printed).group(1))
+    assert f"test loss {test_loss:.4f}" in bound["status"], (printed, bound["status"])
+    page.get_by_role("button", name="▶ Play").first.click()
+
+    def learned():
+        docs = [d for d in _documents(page) if d["status"] is not None]
+        losses = docs[0]["losses"] or []
+        return _epoch(docs[0]["status"]) >= 20 and len(losses) > 5 and losses[-1] < 0.5 * losses[0]
+    assert wait_until(learned, 180), _documents(page)
+    frames = [d for d in _documents(page) if d["status"] is not None][0]["frames"]
+    time.sleep(3.0)
+    later = [d for d in _documents(page) if d["status"] is not None][0]["frames"]
+    print(f"Playground in Jupyter: {(later - frames) / 3.0:.1f} frames per second")
+    assert later > frames
+    page.screenshot(path=str(ROOT / "docs" / "jupyter-pages.png"), full_page=False)
