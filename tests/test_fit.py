@@ -213,6 +213,9 @@ def test_settings_are_packed_once_and_again_after_a_change():
     assert trainer.pack()[C.P_SCHED] == schedules.get("inverse").code
     opt.schedule.rate = 0.25  # a setting of the schedule swapped in is watched too
     assert trainer.pack()[C.P_SCHED_HYPER + C.S_RATE] == 0.25
+    packed = trainer.pack()
+    trainer.batch_size = trainer.batch_size  # the live page sets it before every call: no re-packing
+    assert trainer.pack() is packed
     trainer.batch_size = 7
     assert trainer.pack()[C.P_BATCH] == 7
     count = len(reg.param.watchers.get("l2", {}).get("value", []))

@@ -251,7 +251,7 @@ class MLP:
     # ----- training -----------------------------------------------------------------------------
     def fit(self, X, y, epochs=1, batch_size=32, optimizer="sgd", learning_rate=None, schedule=None,
             regularization=None, validation_split=0.0, validation_data=None, seed=0, callbacks=None, verbose=0,
-            shuffle=True, **hyperparameters):
+            shuffle=True, symmetry_mask=0, image_side=0, **hyperparameters):
         """Minibatch training. Returns a History: per epoch the mean minibatch loss, training accuracy,
         validation loss and accuracy (with validation data) and the learning rate, all recorded inside
         the training kernel.
@@ -261,6 +261,7 @@ class MLP:
         callbacks: lab.callbacks objects (EarlyStopping, LearningRateScheduler, ModelCheckpoint, your own
         Callback). verbose=1 shows a progress bar. With neither, all epochs run in one kernel call; with
         them, in chunks of at least ~50 ms (see lab.engine.callbacks), with the same result.
+        symmetry_mask, image_side: a lab.datasets Split's, for the symmetry and image-shift augmentations.
         """
         from lab.engine import callbacks as cbs
         from lab.engine.regularizers import Regularization
@@ -291,7 +292,8 @@ class MLP:
             validation_data = (X[-n_val:], T[-n_val:])
             X, T = X[:-n_val], T[:-n_val]
         trainer = Trainer(self, X, T, opt, batch_size=batch_size, regularization=settings["regularization"],
-                          validation=validation_data, seed=seed, shuffle=shuffle)
+                          validation=validation_data, seed=seed, shuffle=shuffle, symmetry_mask=symmetry_mask,
+                          image_side=image_side)
         if verbose:
             callbacks.append(cbs.ProgressBar(int(epochs)))
         history = History(accuracy=self.loss != "mse", validation=validation_data is not None)

@@ -161,8 +161,9 @@ class Trainer:
     def batch_size(self, value):
         if int(value) < 1:
             raise ValueError(f"batch_size must be at least 1, got {value}")
-        self._batch_size = int(value)
-        self._settings = None
+        if int(value) != self._batch_size:  # (the live page sets it before every call)
+            self._batch_size = int(value)
+            self._settings = None
 
     @property
     def shuffle(self):
@@ -170,8 +171,9 @@ class Trainer:
 
     @shuffle.setter
     def shuffle(self, value):
-        self._shuffle = bool(value)
-        self._settings = None
+        if bool(value) != self._shuffle:
+            self._shuffle = bool(value)
+            self._settings = None
 
     def pack(self):
         """The run's settings as one float64 vector in the kernel's layout (kernels.codes.P_*); kept until a
