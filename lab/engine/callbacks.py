@@ -139,9 +139,6 @@ class ProgressBar(Callback):
 
         self.bar = tqdm(total=self.epochs, unit="epoch", file=self.file, dynamic_ncols=True)
 
-    def on_epoch_end(self, epoch, history):
-        self._last = epoch
-
     def after_chunk(self, history):
         done = len(history["loss"])
         shown = {"loss": f"{history['loss'][-1]:.4f}"}
