@@ -34,6 +34,7 @@ def jupyter(tmp_path_factory):
     log = open(ARTIFACTS / "jupyter.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "notebook", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         "--expose-app-in-browser",  # window.jupyterapp: the test runs the cells by command, not by menus
          "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={folder}",
          "--ServerApp.disable_check_xsrf=True"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -71,16 +72,17 @@ def _epoch(text):
 
 def test_the_pages_run_live_inside_jupyter(jupyter, page):
     page.goto(f"{jupyter}/notebooks/pages_in_jupyter.ipynb")
-    page.wait_for_selector(".jp-Notebook", timeout=120000)
-    page.get_by_text("Kernel", exact=True).first.wait_for(timeout=60000)
-    page.locator(".jp-Notebook-ExecutionIndicator, .jp-Notebook").first.wait_for(timeout=60000)
-    page.get_by_text("Run", exact=True).first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Restart Kernel and Run All Cells").first.click()
-    page.locator(".jp-Dialog button.jp-mod-accept").first.click()
+    # the notebook's kernel is started and idle, then every cell runs (the app's own command, as the Run
+    # menu would; menus and dialogs are slower to wait for than the state behind them)
+    page.wait_for_function("""() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+        const kernel = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+        return kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected'; }""",
+                           timeout=180000, polling=500)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
-    def all_shown():
+    def all_shown():  # the two Playgrounds have drawn their first frame (the status line comes with it)
         docs = _documents(page)
-        return (sum(d["status"] is not None for d in docs) == 2 and any(d["race"] for d in docs)
+        return (sum(_epoch(d["status"]) >= 0 for d in docs) == 2 and any(d["race"] for d in docs)
                 and any(d["landscape"] for d in docs))
     assert wait_until(all_shown, 300), _documents(page)
     first, bound = [d for d in _documents(page) if d["status"] is not None]
