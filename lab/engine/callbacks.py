@@ -37,6 +37,9 @@ class Callback:
     def on_epoch_end(self, epoch, history):
         """epoch: 0-based; history: the History so far. Return True to stop training."""
 
+    def on_chunk_end(self, history):
+        """After each kernel call, once every epoch of it was reported (the progress bar redraws here)."""
+
     def on_train_end(self, history):
         pass
 
@@ -139,7 +142,7 @@ class ProgressBar(Callback):
 
         self.bar = tqdm(total=self.epochs, unit="epoch", file=self.file, dynamic_ncols=True)
 
-    def after_chunk(self, history):
+    def on_chunk_end(self, history):
         done = len(history["loss"])
         shown = {"loss": f"{history['loss'][-1]:.4f}"}
         if "val_loss" in history:
@@ -177,8 +180,7 @@ def run(model, trainer, epochs, callbacks, history):
                 if cb.on_epoch_end(len(history["loss"]) - 1, history):
                     stop = True
         for cb in callbacks:
-            if isinstance(cb, ProgressBar):
-                cb.after_chunk(history)
+            cb.on_chunk_end(history)
         done += len(rows)
         if stop or not len(rows):
             break
