@@ -34,3 +34,10 @@ def on_session_destroyed(session_context):
 
     release(session_context.id)
 
+
+
+def on_server_unloaded(server_context):
+    _importable()
+    from lab.sweep import close_shared
+
+    close_shared()  # the Sweep page's embedded Dask cluster, if a sweep started one

@@ -15,6 +15,7 @@ PAGES = {
     "playground": ("Playground", "apps.playground.page"),
     "race": ("Optimizer race", "apps.race"),
     "landscape": ("Loss landscape", "apps.landscape"),
+    "sweep": ("Sweep", "apps.sweep"),
     "lessons": ("Lessons", "apps.lessons"),
 }
 DEFAULT_PAGE = "playground"

@@ -16,12 +16,16 @@ written as runs finish (CSV, or Parquet by extension, the curves beside it as ``
 killed sweep keeps what finished, and running it again with the same ``out`` skips those runs.
 """
 
+import copy
 import hashlib
 import itertools
 import json
 import os
 import socket
+import threading
 import time
+import urllib.parse
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -89,25 +93,35 @@ def train_one(settings, seed, epochs):
 
 class Sweep:
     """A grid of runs. base: Playground settings (a dict as its URL writes them, or a PlaygroundConfig);
-    grid: {setting: [values, ...]}; seeds: how many seeds per grid point (0, 1, ...); epochs per run.
-    Every setting and value is checked here, before any work starts."""
+    grid: {setting: [values, ...]}, or a list of settings dicts, one per point, when the points are no
+    product (the Sweep page's two optimizers sweep different hyperparameters); seeds: how many seeds per
+    grid point (0, 1, ...); epochs per run. Every setting and value is checked here, before any work starts."""
 
     def __init__(self, base=None, grid=None, seeds=1, epochs=50):
         if isinstance(base, PlaygroundConfig):
             base = base.to_query()
         self.base = {k: str(v) for k, v in (base or {}).items() if k != "page"}
-        self.grid = {}
+        self.grid, self.listed = {}, None
+        if isinstance(grid, (list, tuple)):
+            if not grid:
+                raise ValueError("the sweep has no points")
+            self.listed = [{k: str(v) for k, v in point.items()} for point in grid]
+            grid = {}
         for key, values in (grid or {}).items():
             values = [values] if isinstance(values, (str, int, float)) else list(values)
             if not values:
                 raise ValueError(f"the grid gives no values for {key!r}")
             self.grid[key] = [str(v) for v in values]
+        self._cancelled = threading.Event()
+        self._futures = []
+        self._client = None
+        self._lock = threading.Lock()
         if int(seeds) < 1:
             raise ValueError(f"seeds must be at least 1, got {seeds}")
         if int(epochs) < 1:
             raise ValueError(f"epochs must be at least 1, got {epochs}")
         self.seeds, self.epochs = int(seeds), int(epochs)
-        if "seed" in self.grid or "seed" in self.base:
+        if "seed" in self.grid or "seed" in self.base or any("seed" in p for p in self.listed or ()):
             raise ValueError("set the number of seeds with seeds=N (--seeds N), not with a 'seed' setting")
         points = self.points()
         if len(points) * self.seeds > MAX_RUNS:
@@ -117,6 +131,8 @@ class Sweep:
 
     def points(self):
         """Every grid point: the base settings with one combination of the grid's values."""
+        if self.listed is not None:
+            return [{**self.base, **point} for point in self.listed]
         keys = list(self.grid)
         return [{**self.base, **dict(zip(keys, combo))} for combo in itertools.product(*self.grid.values())]
 
@@ -127,16 +143,18 @@ class Sweep:
     def __len__(self):
         return len(self.points()) * self.seeds
 
-    def run(self, scheduler=None, out=None, progress=True, client=None, on_result=None, workers=None):
+    def run(self, scheduler=None, out=None, progress=True, client=None, on_result=None, workers=None, skip=()):
         """Runs the sweep on Dask and returns (runs, curves) DataFrames. scheduler: an address of an
         existing cluster (None: an embedded LocalCluster with one single-threaded worker per core, or
         ``workers``); client: a distributed.Client to use instead. out: a .csv or .parquet file written as
         runs finish; finished runs already in it are skipped. on_result(row, curves): called for each run
-        as it finishes (the Sweep page fills its heatmap from it)."""
+        as it finishes (the Sweep page fills its heatmap from it); skip: ids of runs not to run again
+        (the page's runs from before Stop). ``cancel()``, from any thread, ends
+        it early: its pending tasks are cancelled on the cluster, and the runs finished so far are returned."""
         from lab.sweep_store import Store
 
         store = Store(out) if out is not None else None
-        done = store.finished() if store is not None else set()
+        done = (store.finished() if store is not None else set()) | set(skip)
         todo = [r for r in self.runs() if r[0] not in done]
         own = client is None
         if own:
@@ -149,12 +167,23 @@ class Sweep:
 
                 print(f"Dask dashboard: {client.dashboard_link}", flush=True)
                 bar = tqdm(total=len(self), initial=len(self) - len(todo), unit="run")
-            futures = [client.submit(train_one, settings, seed, self.epochs, key=f"lab-run-{rid}", pure=False)
-                       for rid, settings, seed in todo]
-            settings_of = {f"lab-run-{rid}": settings for rid, settings, _ in todo}
+            # the token keeps two sweeps of the same runs (two tabs) apart: cancelling one leaves the other's
+            token = uuid.uuid4().hex[:8]
+            futures = [client.submit(train_one, settings, seed, self.epochs, key=f"lab-run-{rid}-{token}",
+                                     pure=False) for rid, settings, seed in todo]
+            settings_of = {f.key: settings for f, (_, settings, _) in zip(futures, todo)}
             from distributed import as_completed
 
-            for future in as_completed(futures):
+            done_futures = as_completed(futures)
+            with self._lock:
+                self._client, self._futures, self._completed = client, futures, done_futures
+                if self._cancelled.is_set():  # cancel() came while the tasks were being submitted
+                    self._cancel_tasks()
+            for future in done_futures:
+                if self._cancelled.is_set():
+                    break
+                if future.status == "cancelled":
+                    continue
                 row, run_curves = future.result()
                 row = {**settings_of[future.key], **row}
                 if store is not None:
@@ -168,6 +197,10 @@ class Sweep:
             if bar is not None:
                 bar.close()
         finally:
+            with self._lock:
+                if self._cancelled.is_set():
+                    self._cancel_tasks()
+                self._client, self._futures = None, []
             if own:
                 cluster = getattr(client, "_lab_cluster", None)
                 client.close()
@@ -178,6 +211,31 @@ class Sweep:
         curve_table = pd.concat([c for c in curves if len(c)], ignore_index=True) if any(len(c) for c in curves) \
             else pd.DataFrame(columns=CURVE_COLUMNS)
         return table, curve_table
+
+    def fresh(self):
+        """The same runs as a sweep not yet started (a stopped sweep cannot run again; its copy can)."""
+        new = copy.copy(self)
+        new._cancelled, new._futures, new._client, new._lock = threading.Event(), [], None, threading.Lock()
+        return new
+
+    def cancel(self):
+        """Stops the sweep (from any thread): pending and running tasks are cancelled on the cluster, so
+        no work is left behind; ``run`` returns what finished."""
+        with self._lock:
+            self._cancelled.set()
+            self._cancel_tasks()
+
+    @property
+    def cancelled(self):
+        return self._cancelled.is_set()
+
+    def _cancel_tasks(self):
+        if self._client is not None and self._futures:
+            pending = [f for f in self._futures if not f.done()]
+            if pending:
+                self._client.cancel(pending)
+            self._completed.clear()
+            self._futures = []
 
 
 def connect(scheduler=None, workers=None):
@@ -198,6 +256,47 @@ def connect(scheduler=None, workers=None):
     client = Client(cluster)
     client._lab_cluster = cluster
     return client
+
+
+_SHARED = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_client(scheduler=None, workers=None):
+    """One client per process and scheduler, made on first use and kept: every tab of a served lab runs its
+    sweeps on it, rather than starting a cluster each. The scheduler: ``scheduler``, else the environment's
+    LAB_DASK_SCHEDULER (an existing cluster), else an embedded LocalCluster with ``workers`` processes."""
+    scheduler = scheduler or os.environ.get("LAB_DASK_SCHEDULER") or None
+    with _SHARED_LOCK:
+        client = _SHARED.get(scheduler)
+        if client is None or client.status not in ("running", "connecting", "newly-created"):
+            client = connect(scheduler, workers)
+            _SHARED[scheduler] = client
+        return client
+
+
+def close_shared():
+    """Closes the shared clients and the clusters this process started (the server's shutdown)."""
+    with _SHARED_LOCK:
+        clients = list(_SHARED.values())
+        _SHARED.clear()
+    for client in clients:
+        cluster = getattr(client, "_lab_cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def dashboard_address(client, page_host=None):
+    """The client's Dask dashboard as a browser elsewhere reaches it: an embedded cluster's dashboard
+    listens on every interface of the server, but calls itself 127.0.0.1; ``page_host`` is the host
+    name the page was opened with (a student's laptop reaches the server by it)."""
+    link = client.dashboard_link or ""
+    if page_host and link:
+        parts = urllib.parse.urlsplit(link)
+        if parts.hostname in ("127.0.0.1", "localhost", "0.0.0.0") and page_host not in ("127.0.0.1", "localhost"):
+            link = parts._replace(netloc=f"{page_host}:{parts.port}").geturl()
+    return link
 
 
 def grid_from_arguments(arguments):

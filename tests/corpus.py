@@ -67,7 +67,7 @@ def idx_files():
 
 def settings_files():
     """Settings files, per page: (page, name, bytes, what the message must say)."""
-    playground, race, landscape = "playground", "race", "landscape"
+    playground, race, landscape, sweep = "playground", "race", "landscape", "sweep"
     return [
         (playground, "empty.json", b"", "empty"),
         (playground, "not-json.json", b"learning_rate: 0.1", "not a valid settings file"),
@@ -86,6 +86,10 @@ def settings_files():
         (race, "racers-not-list.json", b'{"racers": 3}', "racers"),
         (landscape, "unknown.json", b'{"weights": []}', "weights"),
         (landscape, "bad-surface.json", b'{"surface": {"resolution": 100000}}', "resolution"),
+        (sweep, "unknown.json", b'{"warp": 1}', "warp"),
+        (sweep, "bad-optimizer.json", b'{"optimizer_a": "warp"}', "optimizer_a"),
+        (sweep, "bad-values.json", b'{"values_b": "0.9, 1.5"}', "decay"),
+        (sweep, "bad-base.json", b'{"base": "reg.l2=-1"}', "l2"),
     ]
 
 
@@ -182,6 +186,12 @@ def queries():
         ("landscape", {"directions": "warp"}, "warp"),
         ("landscape", {"resolution": "many"}, "resolution"),
         ("landscape", {"learning_rate": "x" * 10000}, "learning_rate"),
+        ("sweep", {"values_a": "x" * 10000}, "values"),
+        ("sweep", {"lr_min": "0"}, "lr_min"),
+        ("sweep", {"seeds": "1e30"}, "seeds"),
+        ("sweep", {"epochs": "many"}, "epochs"),
+        ("sweep", {"base": "reg.l2=-1"}, "l2"),
+        ("sweep", {"lr_min": "1", "lr_max": "0.1"}, "smallest learning rate"),
     ]
 
 

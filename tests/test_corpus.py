@@ -16,8 +16,9 @@ from lab import MLP, datasets, landscape, surfaces
 from lab.landscape import LandscapeConfig
 from lab.playground import PlaygroundConfig
 from lab.race.config import RaceConfig
+from lab.sweep_compare import CompareConfig, Comparison
 
-CONFIGS = {"playground": PlaygroundConfig, "race": RaceConfig, "landscape": LandscapeConfig}
+CONFIGS = {"playground": PlaygroundConfig, "race": RaceConfig, "landscape": LandscapeConfig, "sweep": CompareConfig}
 # The same cases on every run (CI must not fail by chance); LAB_FUZZ_RANDOM=1 explores new ones.
 FUZZ = settings(max_examples=150, deadline=None, derandomize=not os.environ.get("LAB_FUZZ_RANDOM"),
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -77,6 +78,8 @@ def test_settings_corpus(page, name, data, expect):
             config.from_json(data)
         if page == "race":
             config.make_race()
+        if page == "sweep":  # the Sweep page checks every run of the grid
+            Comparison(config)
 
     refused(load, expect)
 
@@ -100,6 +103,10 @@ def _from_query(page, query):
         config = RaceConfig()
         config.from_query(query)
         config.make_race()
+    elif page == "sweep":
+        config = CompareConfig()
+        config.from_query(query)
+        Comparison(config)
     else:
         surface = LandscapeConfig()
         surface.from_query({k: v for k, v in query.items() if k in surface.names()})

@@ -79,6 +79,60 @@ def test_bad_input_is_refused_before_any_work():
     assert time.time() - started < 30
 
 
+def test_cancel_leaves_no_task_on_the_cluster_and_returns_what_finished(client):
+    import threading
+
+    sweep = S.Sweep(BASE, {"opt.learning_rate": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]}, seeds=6, epochs=400)
+    finished, result = [], []
+    first = threading.Event()
+    thread = threading.Thread(target=lambda: result.append(sweep.run(
+        client=client, progress=False, on_result=lambda row, curves: (finished.append(row), first.set()))))
+    thread.start()
+    assert first.wait(120), "no run finished"
+    sweep.cancel()
+    thread.join(60)
+    assert not thread.is_alive()
+    runs, _ = result[0]
+    assert 1 <= len(runs) < len(sweep) and len(runs) == len(finished)
+    deadline = time.time() + 30  # cancelled tasks leave the scheduler as its messages arrive
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) and time.time() < deadline:
+        time.sleep(0.1)
+    assert client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)) == 0
+    # the same runs again, skipping those that finished (the Sweep page's Start after Stop)
+    rest, _ = sweep.fresh().run(client=client, progress=False, skip=set(runs["run"]))
+    assert len(rest) == len(sweep) - len(runs) and not set(rest["run"]) & set(runs["run"])
+
+
+def test_the_shared_client_is_made_once_and_names_an_unreachable_scheduler(monkeypatch):
+    S.close_shared()
+    made = []
+    monkeypatch.setattr(S, "connect", lambda scheduler=None, workers=None: made.append(scheduler) or _Fake())
+    monkeypatch.setenv("LAB_DASK_SCHEDULER", "tcp://10.1.2.3:8786")
+    assert S.shared_client() is S.shared_client() and made == ["tcp://10.1.2.3:8786"]
+    S.close_shared()
+    monkeypatch.undo()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ValueError, match=f"tcp://127.0.0.1:{port}"):
+        S.shared_client(f"tcp://127.0.0.1:{port}")
+
+
+class _Fake:
+    status = "running"
+    dashboard_link = "http://127.0.0.1:8787/status"
+
+    def close(self):
+        self.status = "closed"
+
+
+def test_the_dashboard_link_names_the_host_the_page_was_opened_by():
+    fake = _Fake()
+    assert S.dashboard_address(fake, "lab.school.example") == "http://lab.school.example:8787/status"
+    assert S.dashboard_address(fake, "127.0.0.1") == "http://127.0.0.1:8787/status"
+    assert S.dashboard_address(fake, None) == "http://127.0.0.1:8787/status"
+
+
 def test_list_settings_take_bars_between_alternatives():
     base, grid = S.grid_from_arguments(["dataset=spiral", "hidden=8,8|16", "opt.learning_rate=0.01,0.1"])
     assert base == {"dataset": "spiral"}

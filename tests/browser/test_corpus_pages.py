@@ -15,7 +15,7 @@ import corpus  # noqa: E402
 
 SIZE_LIMIT = "Maximum file size is 200 MB"  # the browser refuses these before sending a byte
 SETTINGS_PAGES = {"playground": ("?page=playground", "status"), "race": ("?page=race", "race_step"),
-                  "landscape": ("?page=landscape", "landscape_info")}
+                  "landscape": ("?page=landscape", "landscape_info"), "sweep": ("?page=sweep", "sweep_status")}
 
 
 def says(page, missed, item, *parts, timeout=60):
