@@ -1,5 +1,8 @@
 """Per-session bookkeeping: every page registers what must be stopped when its tab closes."""
 
+import ctypes
+import ctypes.util
+import gc
 import threading
 
 _OWNED = {}
@@ -23,6 +26,32 @@ def release(session_id):
     if owned:
         print(f"lab: session {session_id} destroyed, stopped {len(owned)} run(s), threads alive: {alive}",
               flush=True)
+    with _GUARD:
+        empty = not _OWNED
+    if owned and empty:
+        give_back_memory()
+
+
+def give_back_memory():
+    """Once the last tab closed: collect, and have the C allocator (glibc) return its free pages to the
+    system, which it otherwise keeps. Measured with benchmarks/classroom.py, RSS 10 s after a class of 40
+    left: 522 MB without this, 372-394 MB with it (278 MB before the class). Elsewhere than glibc this
+    only collects."""
+    gc.collect()
+    trim = getattr(_LIBC, "malloc_trim", None) if _LIBC is not None else None
+    if trim is not None:
+        trim(0)
+
+
+def _libc():
+    try:
+        name = ctypes.util.find_library("c")
+        return ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 class SessionPage:

@@ -20,6 +20,15 @@ log = logging.getLogger("lab.apps")
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def load_pages():
+    import importlib
+
+    from apps.shell import PAGES
+
+    for _, module in PAGES.values():
+        importlib.import_module(module)
+
+
 class Kernels:
     """Process-wide: how far the kernels are (done of total), and whether the pages may use them."""
 
@@ -49,6 +58,8 @@ class Kernels:
             log.warning("the kernel compiler process failed (%s); compiling in the server", err)
         self.current = "loading the compiled kernels"
         warm_up()  # from the cache the subprocess filled: seconds
+        self.current = "loading the pages"
+        load_pages()  # once here, not on the first student's event loop
         self.ready.set()
         print(f"lab: kernels ready in {time.perf_counter() - self.started:.1f} s", flush=True)
 

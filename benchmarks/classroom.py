@@ -280,6 +280,7 @@ async def measure(server, n, seconds, presenter):
         await s.play()
     listeners = [asyncio.ensure_future(s.listen()) for s in students]
     await asyncio.sleep(5)  # every run going
+    print(f"measuring {n} students for {seconds:.0f} s", flush=True)  # (a profiler can attach now)
     frames0 = [s.frames for s in students]
     presenter0 = await presenter.frame()
     cpu0, loop0, t0 = server.cpu_seconds(), server.cpu_seconds(loop_only=True), time.perf_counter()

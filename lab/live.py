@@ -60,6 +60,9 @@ class LiveTraining:
         self._wanted = threading.Event()  # the page took the last frame and wants the next one
         self._wanted.set()
         self._thread = None
+        # name -> f(frame) -> dict added to each frame, run in the training thread as the frame is built (a
+        # page's view puts its display arrays there, so the server's event loop only sends them)
+        self.prepare = {}
         self.latest = self.frame(np.empty(0))
 
     # ----- driving ---------------------------------------------------------------------------------
@@ -103,7 +106,10 @@ class LiveTraining:
     def _publish(self):
         """A new frame of the current state becomes ``latest``."""
         with self._lock:
-            self.latest = self.frame(getattr(self, "_losses", np.empty(0)))
+            frame = self.frame(getattr(self, "_losses", np.empty(0)))
+            for prepare in list(self.prepare.values()):
+                frame.update(prepare(frame))
+            self.latest = frame
             self._record(self.latest)
             self.frames_made += 1
             return self.latest

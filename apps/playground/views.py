@@ -98,6 +98,7 @@ class BoundaryView:
                                                   ("label", "@label")]))
         self.discrete = False
         self.set_points()
+        live.prepare["boundary"] = self.prepare  # the colour levels are made in the training thread
 
     def _colors(self, y):
         if self.live.split.kind == "regression":
@@ -118,15 +119,24 @@ class BoundaryView:
     def show_test(self, visible):
         self.test_glyph.visible = bool(visible)
 
-    def update(self, frame):
-        grid = frame["output_grid"]
+    def prepare(self, frame):
+        """The frame's output grid as colour levels (called in the training thread as frames are built),
+        with the display setting they were made for."""
+        return {"boundary_levels": (self.discrete, self.levels(frame["output_grid"]))} if "output_grid" in frame else {}
+
+    def levels(self, grid):
         if self.classes:
-            self.image.data.update(image=[class_levels(grid, self.discrete)])
-            return
+            return class_levels(grid, self.discrete)
         if self.discrete:
             middle = (self.low + self.high) / 2
             grid = np.where(grid > middle, self.high, self.low)
-        self.image.data.update(image=[levels(grid, self.low, self.high)])
+        return levels(grid, self.low, self.high)
+
+    def update(self, frame):
+        discrete, image = frame.get("boundary_levels", (None, None))
+        if image is None or discrete != self.discrete:  # (the first frame, or the setting changed since)
+            image = self.levels(frame["output_grid"])
+        self.image.data.update(image=[image])
 
 
 class CurvesView:
