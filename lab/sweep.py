@@ -114,7 +114,7 @@ class Sweep:
             self.grid[key] = [str(v) for v in values]
         self._cancelled = threading.Event()
         self._futures = []
-        self._client = None
+        self._client = self._completed = None
         self._lock = threading.Lock()
         if int(seeds) < 1:
             raise ValueError(f"seeds must be at least 1, got {seeds}")
@@ -149,8 +149,8 @@ class Sweep:
         ``workers``); client: a distributed.Client to use instead. out: a .csv or .parquet file written as
         runs finish; finished runs already in it are skipped. on_result(row, curves): called for each run
         as it finishes (the Sweep page fills its heatmap from it); skip: ids of runs not to run again
-        (the page's runs from before Stop). ``cancel()``, from any thread, ends
-        it early: its pending tasks are cancelled on the cluster, and the runs finished so far are returned."""
+        (the page's runs from before Stop). ``cancel()``, from any thread, ends it early: its tasks are
+        cancelled on the cluster, and the runs finished so far are returned."""
         from lab.sweep_store import Store
 
         store = Store(out) if out is not None else None
@@ -215,12 +215,14 @@ class Sweep:
     def fresh(self):
         """The same runs as a sweep not yet started (a stopped sweep cannot run again; its copy can)."""
         new = copy.copy(self)
-        new._cancelled, new._futures, new._client, new._lock = threading.Event(), [], None, threading.Lock()
+        new._cancelled, new._futures, new._lock = threading.Event(), [], threading.Lock()
+        new._client = new._completed = None
         return new
 
     def cancel(self):
-        """Stops the sweep (from any thread): pending and running tasks are cancelled on the cluster, so
-        no work is left behind; ``run`` returns what finished."""
+        """Stops the sweep (from any thread): its tasks are cancelled on the cluster, so no work is left
+        queued (a run already running finishes on its worker, since Dask does not interrupt running code,
+        and its result is dropped); ``run`` returns what finished."""
         with self._lock:
             self._cancelled.set()
             self._cancel_tasks()
@@ -234,7 +236,8 @@ class Sweep:
             pending = [f for f in self._futures if not f.done()]
             if pending:
                 self._client.cancel(pending)
-            self._completed.clear()
+            if self._completed is not None:
+                self._completed.clear()
             self._futures = []
 
 
