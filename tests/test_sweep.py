@@ -22,16 +22,6 @@ ROOT = Path(__file__).resolve().parents[1]
 BASE = {"dataset": "xor", "n_points": "120", "hidden": "4", "dtype": "float64", "batch_size": "16"}
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def test_a_sweep_row_equals_the_single_run_with_the_same_settings(client):
     sweep = S.Sweep(BASE, {"optimizer_name": ["momentum", "rmsprop"], "opt.learning_rate": [0.01, 0.1]},
                     seeds=2, epochs=15)

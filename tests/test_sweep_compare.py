@@ -13,16 +13,6 @@ SMALL = dict(dataset="xor", n_points=100, hidden="4", epochs=12, seeds=2, lr_cou
              values_a="0, 0.9", values_b="0.9, 0.99")
 
 
-@pytest.fixture(scope="module")
-def client():
-    from distributed import Client, LocalCluster
-
-    cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0")
-    with Client(cluster) as c:
-        yield c
-    cluster.close()
-
-
 def test_the_grid_is_learning_rates_on_a_log_scale_by_each_optimizers_own_hyperparameter():
     c = Comparison(CompareConfig(**SMALL))
     assert c.lrs == [0.01, 0.1, 1.0]
