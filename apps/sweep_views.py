@@ -6,7 +6,6 @@ import html
 import math
 import urllib.parse
 
-import numpy as np
 from bokeh.models import ColorBar, ColumnDataSource, CustomJS, Div, HoverTool, Span, TapTool
 from bokeh.models.mappers import LinearColorMapper, LogColorMapper
 from bokeh.palettes import Category10_10, Viridis256
@@ -129,19 +128,13 @@ class SweepViews:
             return
         config = self.page.config
         metric, target = config.metric, config.target
-        tables = [comparison.table(k, target) for k in (0, 1)]
-        values = np.array([v for t in tables for v in t[metric]], dtype=float)
-        finite = values[np.isfinite(values) & (values > 0 if metric == "test_loss" else True)]
         mapper = self.mappers[metric]
-        if len(finite):
-            low, high = float(finite.min()), float(finite.max())
-            if high <= low:
-                high = low * 1.01 + 1e-9
-            if (mapper.low, mapper.high) != (low, high):
-                mapper.update(low=low, high=high)
-                which = (0, 1)  # every cell's colour moved
+        span = comparison.value_range(metric, target)
+        if span is not None and (mapper.low, mapper.high) != span:
+            mapper.update(low=span[0], high=span[1])
+            which = (0, 1)  # every cell's colour moved
         for k in which:
-            self.sources[k].data = self.cell_data(k, tables[k], mapper)
+            self.sources[k].data = self.cell_data(k, comparison.table(k, target), mapper)
 
     def cell_data(self, k, table, mapper):
         comparison, config = self.comparison, self.page.config

@@ -250,6 +250,16 @@ class Comparison:
                 out[key].append(v)
         return out
 
+    def value_range(self, metric, target):
+        """(lowest, highest) finished value of ``metric`` over both optimizers' cells (one colour scale for
+        both heatmaps; a loss must be positive for its log scale), or None before any."""
+        values = np.array([v for k in (0, 1) for v in self.table(k, target)[metric]], dtype=float)
+        finite = values[np.isfinite(values) & ((values > 0) if metric == "test_loss" else True)]
+        if not len(finite):
+            return None
+        low, high = float(finite.min()), float(finite.max())
+        return low, (high if high > low else low * 1.01 + 1e-9)
+
     def playground_query(self, k, index, seed=0):
         """The Playground's settings for one run of a cell: the same data, network, optimizer and seed,
         stopping after the sweep's epochs."""

@@ -106,3 +106,11 @@ def test_a_cells_playground_link_is_its_first_run():
     assert row["run"] == S.run_id(c.cells[0][4].settings, 0)
     assert query["seed"] == "0" and query["max_epochs"] == "12" and query["optimizer_name"] == "momentum"
     S.configure({k: v for k, v in query.items()})  # the Playground accepts every key
+
+
+def test_the_colour_range_spans_both_optimizers_finished_cells(client):
+    c = Comparison(CompareConfig(**SMALL))
+    assert c.value_range("test_loss", 0.5) is None  # nothing finished yet
+    c.sweep.run(client=client, progress=False, on_result=c.add)
+    losses = [v for k in (0, 1) for v in c.table(k, 0.5)["test_loss"] if v == v]
+    assert c.value_range("test_loss", 0.5) == (min(losses), max(losses))
