@@ -5,9 +5,9 @@ snapshot into them; the log scale and contour levels come from lab.landscape.dis
 import numpy as np
 import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper, Range1d
-from bokeh.plotting import figure
 from bokeh.plotting.contour import contour_data
 
+from apps.widgets import figure
 from lab import landscape
 
 

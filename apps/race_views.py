@@ -17,9 +17,8 @@ from bokeh.models import (
     PointDrawTool,
     Range1d,
 )
-from bokeh.plotting import figure
 
-from apps.widgets import empty_source, flow
+from apps.widgets import empty_source, figure, flow
 from lab import race, surfaces
 
 # A Div whose text changes makes Bokeh lay out the whole page again (~30 ms in the browser), so while

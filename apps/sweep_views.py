@@ -9,9 +9,8 @@ import urllib.parse
 from bokeh.models import ColorBar, ColumnDataSource, CustomJS, Div, HoverTool, Span, TapTool
 from bokeh.models.mappers import LinearColorMapper, LogColorMapper
 from bokeh.palettes import Category10_10, Viridis256
-from bokeh.plotting import figure
 
-from apps.widgets import empty_source
+from apps.widgets import empty_source, figure
 
 PALETTE = list(reversed(Viridis256))  # low (good) yellow, high dark
 PENDING = "#eeeeee"

@@ -10,12 +10,28 @@ import traceback
 
 import panel as pn
 import param
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, DataRange1d
+from bokeh.plotting import figure as bokeh_figure
 
 log = logging.getLogger("lab.apps")
 LOG_PARAMETERS = ("learning_rate",)
 MAX_MESSAGE = 600
 TEXT_NUMBERS = ("eps",)
+
+
+def figure(**kwargs):
+    """A Bokeh figure whose browser-side changes stay in the browser.
+
+    BokehJS reports back to the server what it changes in a plot: an auto-fitted range's ends after
+    every redraw of a growing curve, the plot's size after a layout. With a class connected, that was
+    one incoming message per frame per tab, each decoded against the whole page on the server's one
+    event loop, for values the server never reads. Data sources, selections and tap events still
+    reach the server."""
+    p = bokeh_figure(**kwargs)
+    for model in (p, p.x_range, p.y_range):
+        if model is p or isinstance(model, DataRange1d):
+            model.syncable = False
+    return p
 
 
 def with_doc(widget, doc):

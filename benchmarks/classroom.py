@@ -5,15 +5,16 @@ sessions, everyone pressing play on the Playground.
                                    [--cycles 100]
 
 A light student is a websocket client speaking Bokeh's protocol as the page's JavaScript does: it pulls
-the document (join time: connect to document received), presses play, and echoes every frame number
-the page sends (the frame clock's acknowledgement). It does not build a Bokeh document of its own, and
-runs niced, so 40 of them cost the machine little besides the server's work for them.
+the document (join time: connect to document received), presses play, and echoes the frame numbers
+the page's JavaScript echoes (every few: the frame clock's acknowledgement). It does not build a Bokeh
+document of its own, and runs niced, so 40 of them cost the machine little besides the server's work for them.
 
 Printed per class size: frames/s per student (min, median), the presenter's frames/s, training steps/s
 per student (median), the server's event-loop CPU ms per delivered frame (the CPU time of the server's
 main thread, which runs the event loop, over the frames every client counted), the server's whole CPU,
 RSS per session and join time; then RSS and threads a while after every session closed, and after
-open/close cycles. Numbers are printed, never asserted.
+open/close cycles. Also the presenter's Chromium's CPU (it shares the machine here) and what the server's
+pacer measured last: its event loop's busy share and the machine's. Numbers are printed, never asserted.
 """
 
 import argparse
@@ -109,6 +110,17 @@ class Server:
             threads += int(re.search(r"Threads:\s+(\d+)", status).group(1))
         return rss, threads
 
+    @staticmethod
+    def cpu_of(pids):
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stats(self):
         """The lab's own counters (apps.pacing writes them when LAB_STATS is set): loop CPU, frames."""
         try:
@@ -139,6 +151,10 @@ def find_models(doc_json):
                     found["play"] = node["id"]
                 elif attrs.get("name") in ("frame_counter", "frame_ack", "status"):
                     found[attrs["name"]] = node["id"]
+                elif node.get("name") == "CustomJS" and "cb_obj.data.frame[0]" in str(attrs.get("code", "")):
+                    # which frames the page's JavaScript echoes: every ECHO_EVERY-th (older pages: even ones)
+                    args = dict(attrs.get("args", {}).get("entries", []))
+                    found["echo_every"] = int(args.get("every", 2))
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -223,8 +239,8 @@ class Student:
                 found = counter.search(content)
                 if found:
                     self.frames += 1
-                    if int(found.group(1)) % 2:
-                        continue  # the page echoes even frames only (apps.pacing.FrameClock)
+                    if int(found.group(1)) % self.ids.get("echo_every", 2):
+                        continue  # the page echoes only some frames (apps.pacing.ECHO_EVERY)
                     await self.patch({"kind": "ModelChanged", "model": {"id": self.ids["frame_ack"]}, "attr": "data",
                                       "new": {"type": "map", "entries": [["frame", [int(found.group(1))]]]}})
                 step = STEP.search(content)
@@ -257,6 +273,11 @@ class Presenter:
         await self.page.goto(f"{url}?page=playground&present=1", timeout=120_000)
         await self.page.get_by_role("button", name="▶ Play").click(timeout=120_000)
 
+    def cpu_seconds(self):
+        """CPU seconds of every Chromium process (the presenter's browser: renderer, GPU, network...)."""
+        pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and "chrom" in Path(_cmdline(p)).name]
+        return Server.cpu_of(pids)
+
     async def frame(self):
         return await self.page.evaluate(
             "() => Bokeh.documents[0].get_model_by_name('frame_counter').data.frame[0]")
@@ -264,6 +285,13 @@ class Presenter:
     async def close(self):
         await self.browser.close()
         await self.playwright.stop()
+
+
+def _cmdline(proc_dir):
+    try:
+        return (proc_dir / "cmdline").read_bytes().split(b"\0", 1)[0].decode()
+    except OSError:
+        return ""
 
 
 # ----- one measurement ---------------------------------------------------------------------------------
@@ -283,10 +311,12 @@ async def measure(server, n, seconds, presenter):
     print(f"measuring {n} students for {seconds:.0f} s", flush=True)  # (a profiler can attach now)
     frames0 = [s.frames for s in students]
     presenter0 = await presenter.frame()
+    browser0 = presenter.cpu_seconds()
     cpu0, loop0, t0 = server.cpu_seconds(), server.cpu_seconds(loop_only=True), time.perf_counter()
     await asyncio.sleep(seconds)
     elapsed = time.perf_counter() - t0
     cpu1, loop1 = server.cpu_seconds(), server.cpu_seconds(loop_only=True)
+    browser1 = presenter.cpu_seconds()
     presenter_frames = await presenter.frame() - presenter0
     presenter_fps = rate(presenter_frames, elapsed)
     fps = [rate(s.frames - f0, elapsed) for s, f0 in zip(students, frames0)]
@@ -296,6 +326,7 @@ async def measure(server, n, seconds, presenter):
         if len(window) >= 2:
             steps.append((window[-1][1] - window[0][1]) / (window[-1][0] - window[0][0]))
     rss_after, threads = server.memory()
+    stats = server.stats()
     delivered = presenter_frames + sum(s.frames - f0 for s, f0 in zip(students, frames0))
     loop_ms = 1000 * (loop1 - loop0) / delivered if delivered else float("nan")
     row = {
@@ -307,11 +338,15 @@ async def measure(server, n, seconds, presenter):
         "loop ms/frame": loop_ms,
         "loop CPU %": 100 * (loop1 - loop0) / elapsed,
         "server CPU %": 100 * (cpu1 - cpu0) / elapsed,
+        "presenter CPU %": 100 * (browser1 - browser0) / elapsed,  # its Chromium, on the same machine
         "MB/session": (rss_after - rss_before) / n if n else float("nan"),
         "join s median": statistics.median(s.join_seconds for s in students) if students else float("nan"),
         "join s max": max(s.join_seconds for s in students) if students else float("nan"),
         "threads": threads,
-        "paced fps": server.stats().get("student_fps", float("nan")),
+        "paced fps": stats.get("student_fps", float("nan")),
+        # what the pacer measured last (smoothed): the event loop's busy share, and the machine's
+        "pacer loop %": 100 * stats.get("load", float("nan")),
+        "pacer machine %": 100 * stats.get("machine", float("nan")),
     }
     for s in students:
         s.close()

@@ -41,7 +41,8 @@ def test_rebuilt_views_get_data_only_after_the_browser_confirms_the_layout(clock
     clock.advance(1.0)
     clock.rebuilt()
     assert not clock.ready()  # this tick sends the marker frame instead of data
-    assert clock.frames == 2 and clock.counter.data["frame"] == [2]  # even: the browser echoes even frames
+    # a number the browser echoes (it echoes every ECHO_EVERY-th frame)
+    assert clock.frames == pacing.ECHO_EVERY and clock.counter.data["frame"] == [pacing.ECHO_EVERY]
     for _ in range(10):  # however long the browser takes (within patience), nothing is sent
         clock.advance(0.4)
         assert not clock.ready()
@@ -187,3 +188,39 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     assert np.array_equal(np.asarray(mirrored["image"][0]).reshape(4, 4), np.arange(16).reshape(4, 4))
     assert list(mirrored["x"]) == [0.5, 1.0]
     assert copy.get_model_by_name("status").text == "epoch 3"
+
+
+def test_a_layout_marker_is_always_a_frame_the_browser_echoes(clock):
+    for sent_before in range(1, 2 * pacing.ECHO_EVERY):
+        clock.frames = sent_before
+        clock.advance(1.0)
+        clock.rebuilt()
+        clock.ready()
+        assert clock.frames % pacing.ECHO_EVERY == 0 and clock.frames > sent_before
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, 65535, 65536, 200_001])
+def test_arrays_travel_as_a_gzip_stream_that_any_gzip_reader_opens(size):
+    """The frame's inline arrays are gzip streams of stored blocks (BokehJS gunzips every inline array)."""
+    import gzip
+
+    import numpy as np
+
+    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8)
+    assert gzip.decompress(pacing.stored_gzip(data.data)) == data.tobytes()
+    assert gzip.decompress(pacing.stored_gzip(data.reshape(-1, 1).data)) == data.tobytes()  # 2-D buffer
+
+
+@pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
+def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(size):
+    """send_in_one_write joins the message's three text frames into one write; each must be the frame
+    tornado's own websocket protocol makes for the same text (the browser reads them as three)."""
+    from tornado.websocket import WebSocketProtocol13
+
+    written = []
+    protocol = WebSocketProtocol13.__new__(WebSocketProtocol13)
+    protocol.mask_outgoing, protocol._wire_bytes_out = False, 0
+    protocol.stream = type("Stream", (), {"write": lambda self, frame: written.append(frame)})()
+    payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    protocol._write_frame(True, 0x1, payload)
+    assert pacing.text_frame(payload) == written[0]

@@ -26,3 +26,17 @@ def test_messages_pane_holds_the_literal_text():
     messages.show("__import__ is not allowed", "danger")
     assert messages.pane.object == literal("__import__ is not allowed")
     assert messages.pane.visible and messages.pane.alert_type == "danger"
+
+
+def test_figures_keep_what_the_browser_changes_in_them_to_the_browser():
+    """Auto-fitted ranges and plot sizes change in the browser on every redraw; sent back, each was a
+    message the server's event loop decoded against the whole page (apps.widgets.figure)."""
+    from bokeh.models import DataRange1d, Range1d
+
+    from apps.widgets import figure
+
+    auto = figure()
+    assert isinstance(auto.x_range, DataRange1d) and not auto.syncable
+    assert not auto.x_range.syncable and not auto.y_range.syncable
+    fixed = figure(x_range=Range1d(0, 1))
+    assert fixed.x_range.syncable and not fixed.y_range.syncable  # a fixed range has nothing to report

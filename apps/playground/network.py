@@ -31,7 +31,7 @@ class NetworkView:
         offsets = np.cumsum([0] + self.sizes[:-1])
         self.unit_rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
         if self.two_d:  # each unit's output on the input plane, filled by the frames
-            blank = np.full((2, 2), LEVELS // 2, np.uint16)
+            blank = np.full((2, 2), LEVELS // 2, np.uint8)
             self.units = ColumnDataSource(dict(image=[blank] * len(positions),
                                                x=[x - self.box / 2 for x, _ in positions],
                                                y=[y - self.box / 2 for _, y in positions],
@@ -93,7 +93,7 @@ class NetworkView:
         self.zoom = None
         self.zoom_filled = False
         if self.two_d:
-            self.zoom_image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)]),
+            self.zoom_image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint8)]),
                                                name="network_zoom")
             zoom = _figure("Hover a neuron", "network_zoom_figure", axes=False, width=ZOOM + 20, height=ZOOM + 40,
                            x_range=Range1d(0, 1), y_range=Range1d(0, 1))
@@ -126,10 +126,11 @@ class NetworkView:
     def update(self, frame):
         weights = frame["weights"]
         top = max((np.abs(W).max() for W, _ in weights), default=1.0) or 1.0
-        w = np.array([weights[l][0][i, j] for l, i, j in self.link_index], dtype=float)
-        self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / top)
-        b = np.array([weights[l][1][i] for l, i in self.bias_index], dtype=float)
-        self.biases.data.update(b=b, size=3.0 + 7.0 * np.minimum(np.abs(b) / top, 1.0))
+        # float32: half the bytes of every frame's links, more digits than the hover shows
+        w = np.array([weights[l][0][i, j] for l, i, j in self.link_index], dtype=np.float32)
+        self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / np.float32(top))
+        b = np.array([weights[l][1][i] for l, i in self.bias_index], dtype=np.float32)
+        self.biases.data.update(b=b, size=3.0 + 7.0 * np.minimum(np.abs(b) / np.float32(top), 1.0))
         n_inputs = self.shown[0]
         self.neurons.data.update(bias=[""] * n_inputs + [f"{v:.4f}" for v in b])
         if self.two_d:

@@ -3,9 +3,8 @@
 
 import numpy as np
 from bokeh.models import ColumnDataSource, HoverTool, LinearColorMapper, Range1d
-from bokeh.plotting import figure
 
-from apps.widgets import empty_source
+from apps.widgets import empty_source, figure
 from lab.landscape import subsample
 
 ORANGE, BLUE, LIGHT = "#f59322", "#0877bd", "#e8eaeb"
@@ -24,7 +23,7 @@ def _blend(a, b, t):
 PALETTE = [_blend(ORANGE, LIGHT, i / 127) for i in range(128)] + [_blend(LIGHT, BLUE, i / 127) for i in range(128)]
 
 
-LEVELS = 65535  # heatmaps travel as uint16 colour levels: a quarter of float64's bytes, finer than any palette
+LEVELS = 255  # heatmaps travel as uint8 colour levels (an eighth of float64's bytes): one level per palette colour
 
 # classes 0 and 1 keep the Playground's orange and blue; more classes get colours of their own
 CLASS_COLORS = [ORANGE, BLUE, "#2ca02c", "#9467bd", "#d62728", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
@@ -45,12 +44,12 @@ def class_levels(probabilities, discrete=False):
     k = p.shape[0]
     best = p.argmax(axis=0)
     sure = np.ones_like(best, dtype=np.float64) if discrete else np.clip((p.max(axis=0) - 1 / k) / (1 - 1 / k), 0, 1)
-    return (best * SHADES + np.round(sure * (SHADES - 1))).astype(np.uint16)
+    return (best * SHADES + np.round(sure * (SHADES - 1))).astype(np.uint8)  # at most 10 * 24 levels
 
 
 def levels(grid, low, high):
     """``grid`` as colour levels 0..LEVELS of the range low..high (for a mapper over 0..LEVELS)."""
-    return (np.clip((np.nan_to_num(grid, nan=low) - low) / (high - low), 0.0, 1.0) * LEVELS).astype(np.uint16)
+    return np.round(np.clip((np.nan_to_num(grid, nan=low) - low) / (high - low), 0.0, 1.0) * LEVELS).astype(np.uint8)
 
 
 def output_range(model):
@@ -83,7 +82,7 @@ class BoundaryView:
             self.mapper = LinearColorMapper(palette=class_palette(self.classes), low=0, high=self.classes * SHADES)
         else:
             self.mapper = LinearColorMapper(palette=PALETTE, low=0, high=LEVELS)
-        self.image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint16)], x=[x0], y=[y0],
+        self.image = ColumnDataSource(dict(image=[np.full((2, 2), LEVELS // 2, np.uint8)], x=[x0], y=[y0],
                                            dw=[x1 - x0], dh=[y1 - y0]), name=f"boundary_image{suffix}")
         self.train = empty_source(f"train_points{suffix}", "x1", "x2", "label", "color")
         self.test = empty_source(f"test_points{suffix}", "x1", "x2", "label", "color")
