@@ -2,7 +2,7 @@
 sessions, everyone pressing play on the Playground.
 
     python benchmarks/classroom.py [--students 10,20,40] [--seconds 20] [--procs 1] [--after-close 60]
-                                   [--cycles 100]
+                                   [--cycles 100] [--no-presenter]
 
 A light student is a websocket client speaking Bokeh's protocol as the page's JavaScript does: it pulls
 the document (join time: connect to document received), presses play, and echoes the frame numbers
@@ -294,6 +294,22 @@ def _cmdline(proc_dir):
         return ""
 
 
+class NoPresenter:
+    """--no-presenter: the projector's browser on another machine (this machine's CPU is the server's)."""
+
+    async def start(self, url):
+        pass
+
+    def cpu_seconds(self):
+        return 0.0
+
+    async def frame(self):
+        return 0
+
+    async def close(self):
+        pass
+
+
 # ----- one measurement ---------------------------------------------------------------------------------
 def rate(samples, seconds):
     return samples / seconds if seconds > 0 else float("nan")
@@ -318,7 +334,7 @@ async def measure(server, n, seconds, presenter):
     cpu1, loop1 = server.cpu_seconds(), server.cpu_seconds(loop_only=True)
     browser1 = presenter.cpu_seconds()
     presenter_frames = await presenter.frame() - presenter0
-    presenter_fps = rate(presenter_frames, elapsed)
+    presenter_fps = rate(presenter_frames, elapsed) if isinstance(presenter, Presenter) else float("nan")
     fps = [rate(s.frames - f0, elapsed) for s, f0 in zip(students, frames0)]
     steps = []
     for s in students:
@@ -380,7 +396,7 @@ async def main(args):
         server.wait()
         print(f"server ready in {time.perf_counter() - started:.0f} s; uptime: {os.popen('uptime').read().strip()}")
         rss0, threads0 = server.memory()
-        presenter = Presenter()
+        presenter = NoPresenter() if args.no_presenter else Presenter()
         await presenter.start(server.url)
         # The light students stand in for browsers on the students' own laptops: on this machine they run
         # niced, as background work the server's pacer does not count as load (Chromium, started above,
@@ -415,5 +431,7 @@ if __name__ == "__main__":
     parser.add_argument("--procs", default=1, type=int, help="panel serve --num-procs")
     parser.add_argument("--after-close", default=60.0, type=float, help="seconds to wait after closing")
     parser.add_argument("--root", default=ROOT, type=Path, help="the checkout to serve (e.g. an older one)")
+    parser.add_argument("--no-presenter", action="store_true",
+                        help="no Chromium presenter page: the server alone on this machine")
     parser.add_argument("--cycles", default=100, type=int, help="open/close cycles at the end (0: none)")
     asyncio.run(main(parser.parse_args()))
