@@ -10,39 +10,25 @@ One server process feeds every tab from one event-loop thread, so frames are tha
   layout (data sent to a model the browser does not know yet is dropped: "reference ... isn't known").
   At most the pacer's rate, and at most ``in_flight`` frames the browser has not acknowledged, so a
   slow laptop gets fewer frames instead of a growing lag.
-* ``one_message``: a frame's changes go to the browser as one combined message, not one per change.
+* ``one_message`` (apps.wire): a frame's changes go to the browser as one combined message, in one
+  socket write.
 
 The browser acknowledges a frame by echoing its number (a CustomJS on a data source no glyph draws).
 A client that never echoes (a script, a test's light client) is not stalled: after ``patience`` seconds
 the clock goes on without the echo.
 """
 
-import base64
 import json
 import os
-import struct
 import time
-import zlib
-from contextlib import contextmanager
 
 import panel as pn
 from bokeh.core.property.validation import validate
-from bokeh.core.serialization import Serializer
-from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
-from bokeh.model import Model
 from bokeh.models import ColumnDataSource, CustomJS
-from bokeh.settings import settings
 from panel.io.state import set_curdoc
-from tornado.iostream import StreamClosedError
 
 from apps.sessions import SessionPage
-
-# Bokeh looks this setting up (environment, config files) for every model it serialises; set once,
-# the lookup is immediate. It was 18% of the event loop's time with a class connected.
-settings.serialize_include_defaults.set_value(False)
-# Bokeh gzips the arrays inside its own messages (a page's layout); level 0 stores them: compressing a few
-# kB for a loopback or classroom network cost more than sending them. (Frames: see stored_gzip.)
-settings.compression_level.set_value(0)
+from apps.wire import one_message
 
 
 class Transport:
@@ -154,147 +140,6 @@ class FrameClock:
         """A cheap test for the pacer: could ``ready(fps)`` be true at ``now``? (It sends nothing.)"""
         return self.layout_pending or (now - self.last_sent >= 1.0 / fps and self.visible)
 
-
-@contextmanager
-def one_message(doc):
-    """Every change made inside goes to the browser as one PATCH-DOC message.
-
-    Bokeh sends one message per changed property, and each message walks the whole document (hundreds
-    of models) to serialise it: most of a frame's cost on the event loop. Inside a locked session
-    callback (the pacer's ticks are), the changes are held and combined here, and the session's write
-    of them is one message; Python-side change callbacks still run for each change. Elsewhere (a
-    notebook, a test without a server) this does nothing special.
-    """
-    context = getattr(doc, "session_context", None) if doc is not None else None
-    session = getattr(context, "_session", None)
-    callbacks = doc.callbacks if doc is not None else None
-    if session is None or session._pending_writes is None or callbacks.hold_value is not None:
-        yield
-        return
-    doc.hold("combine")
-    try:
-        yield
-    finally:
-        events = list(callbacks._held_events)
-        callbacks._held_events = []
-        callbacks._hold = None
-        _deliver(doc, session, events)
-
-
-def _without_superseded(events):
-    """Drops streams and patches into a source whose whole data the same message also sends: an event is
-    serialised when the message is made, so the full data already holds the streamed rows."""
-    replaced = {id(e.model) for e in events
-                if (isinstance(e, ModelChangedEvent) and e.attr == "data")
-                or (isinstance(e, ColumnDataChangedEvent) and e.cols is None)}
-    return [e for e in events
-            if not (isinstance(e, (ColumnsStreamedEvent, ColumnsPatchedEvent)) and id(e.model) in replaced)]
-
-
-def _deliver(doc, session, events):
-    from bokeh.document.callbacks import invoke_with_curdoc
-
-    events = _without_superseded(events)
-    if not events:
-        return
-    others = [cb for key, cb in doc.callbacks._change_callbacks.items() if key is not session]
-    for event in events:
-        if event.callback_invoker is not None:
-            invoke_with_curdoc(doc, event.callback_invoker)
-        for cb in others:
-            invoke_with_curdoc(doc, lambda cb=cb, event=event: cb(event))
-    if session._subscribed_connections:
-        message = patch_message(doc, events)
-        for connection in session._subscribed_connections:
-            session._pending_writes.append(send_in_one_write(connection._socket, message))
-
-
-async def send_in_one_write(handler, message):
-    """Sends a Bokeh message (header, metadata and content: three websocket frames) to one browser in
-    one socket write, where Bokeh makes three: on a server feeding a class, the socket writes were a
-    quarter of the event loop's time. Falls back to Bokeh's own send where the connection compresses or
-    masks its frames, or the message has binary buffers."""
-    protocol = getattr(handler, "ws_connection", None)
-    stream = getattr(protocol, "stream", None)
-    if (stream is None or message.buffers or getattr(protocol, "_compressor", None) is not None
-            or getattr(protocol, "mask_outgoing", True)):
-        await handler.send_message(message)
-        return
-    data = b"".join(text_frame(part.encode()) for part in
-                    (message.header_json, message.metadata_json, message.content_json))
-    try:
-        with await handler.write_lock.acquire():  # after any message Bokeh is still writing
-            await stream.write(data)
-    except StreamClosedError:
-        pass  # the tab closed: Bokeh's own close handling cleans up
-
-
-def text_frame(payload):
-    """One final, unmasked websocket text frame (RFC 6455 5.2), as a server sends it."""
-    n = len(payload)
-    if n < 126:
-        head = struct.pack("!BB", 0x81, n)
-    elif n <= 0xFFFF:
-        head = struct.pack("!BBH", 0x81, 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x81, 127, n)
-    return head + payload
-
-
-def patch_message(doc, events):
-    """One PATCH-DOC message for ``events``, as Bokeh's own ``patch_doc.create`` makes it, with two
-    differences measured on the event loop of a server feeding a class:
-
-    * arrays travel inside the message (base64 of a level-0 gzip) rather than as separate binary
-      frames: a frame's dozen small arrays were two websocket writes each;
-    * references to models the browser already has are made on demand, not for all ~500 models of
-      the page before every message.
-    """
-    from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
-
-    serializer = _FrameSerializer(doc.models)
-    content = PatchJson(events=serializer.encode(events))
-    doc.models.flush_synced(lambda model: not serializer.has_ref(model))
-    return patch_doc(patch_doc.create_header(), {}, content)
-
-
-class _FrameSerializer(Serializer):
-    """Bokeh's serializer with arrays inline, and references to the browser's models made on demand."""
-
-    def __init__(self, models):
-        super().__init__(deferred=False)
-        self.models = models
-
-    def synced(self, obj):
-        return (isinstance(obj, Model) and self.models._models.get(obj.id) is obj
-                and obj not in self.models._new_models)
-
-    def has_ref(self, obj):
-        return super().has_ref(obj) or self.synced(obj)
-
-    def get_ref(self, obj):
-        ref = super().get_ref(obj)
-        return obj.ref if ref is None and self.synced(obj) else ref
-
-    def _encode_bytes(self, obj):
-        # BokehJS reads inline bytes as base64 of gzip: here a gzip of stored blocks, which costs a copy
-        # and a checksum (zlib's level 0 sets up a whole compressor per array, 8% of the loop's time)
-        return {"type": "bytes", "data": base64.b64encode(stored_gzip(obj)).decode("ascii")}
-
-
-_GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 1, 0, 0, 0, 0, 0xFF])  # deflate, no flags, mtime 1, unknown OS
-
-
-def stored_gzip(data):
-    """``data`` (bytes or a contiguous buffer) as a gzip stream of uncompressed deflate blocks."""
-    data = data.tobytes() if isinstance(data, memoryview) else bytes(data)
-    n, size = len(data), 0xFFFF
-    parts = [_GZIP_HEADER]
-    for start in range(0, max(n, 1), size):
-        block = data[start:start + size]
-        parts += [struct.pack("<BHH", start + size >= n, len(block), 0xFFFF ^ len(block)), block]
-    parts.append(struct.pack("<II", zlib.crc32(data), n & 0xFFFFFFFF))
-    return b"".join(parts)
 
 
 class Pacer:

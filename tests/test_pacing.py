@@ -3,7 +3,7 @@ by hand, and time is a counter the test moves."""
 
 import pytest
 
-from apps import pacing
+from apps import pacing, wire
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_a_hidden_tab_gets_no_frames(clock):
 
 
 def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document():
-    """apps.pacing.patch_message (arrays inline, references made on demand) against Bokeh's own decoder:
+    """apps.wire.patch_message (arrays inline, references made on demand) against Bokeh's own decoder:
     a copy of the document patched with it ends up equal to the original, also when a source's data is
     replaced and then streamed to within one frame (the replacement already carries the streamed row)."""
     import numpy as np
@@ -181,7 +181,7 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     source.stream({"image": [np.ones((4, 4), np.uint16)], "x": [1.0]})
     events = list(doc.callbacks._held_events)
     doc.callbacks._held_events, doc.callbacks._hold = [], None
-    message = pacing.patch_message(doc, pacing._without_superseded(events))
+    message = wire.patch_message(doc, wire._without_superseded(events))
     assert message.buffers == []  # everything inside the one message
     copy.apply_json_patch(message.payload)
     mirrored = copy.get_model_by_name("img").data
@@ -207,8 +207,8 @@ def test_arrays_travel_as_a_gzip_stream_that_any_gzip_reader_opens(size):
     import numpy as np
 
     data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8)
-    assert gzip.decompress(pacing.stored_gzip(data.data)) == data.tobytes()
-    assert gzip.decompress(pacing.stored_gzip(data.reshape(-1, 1).data)) == data.tobytes()  # 2-D buffer
+    assert gzip.decompress(wire.stored_gzip(data.data)) == data.tobytes()
+    assert gzip.decompress(wire.stored_gzip(data.reshape(-1, 1).data)) == data.tobytes()  # 2-D buffer
 
 
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
@@ -223,4 +223,4 @@ def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(
     protocol.stream = type("Stream", (), {"write": lambda self, frame: written.append(frame)})()
     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     protocol._write_frame(True, 0x1, payload)
-    assert pacing.text_frame(payload) == written[0]
+    assert wire.text_frame(payload) == written[0]
