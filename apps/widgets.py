@@ -28,9 +28,10 @@ def figure(**kwargs):
     event loop, for values the server never reads. Data sources, selections and tap events still
     reach the server."""
     p = bokeh_figure(**kwargs)
-    for model in (p, p.x_range, p.y_range):
-        if model is p or isinstance(model, DataRange1d):
-            model.syncable = False
+    p.syncable = False
+    for r in (p.x_range, p.y_range):
+        if isinstance(r, DataRange1d):  # a fixed range has nothing to report
+            r.syncable = False
     return p
 
 

@@ -117,7 +117,7 @@ def patch_message(doc, events):
     """One PATCH-DOC message for ``events``, as Bokeh's own ``patch_doc.create`` makes it, with two
     differences measured on the event loop of a server feeding a class:
 
-    * arrays travel inside the message (base64 of a level-0 gzip) rather than as separate binary
+    * arrays travel inside the message (base64 of ``stored_gzip``) rather than as separate binary
       frames: a frame's dozen small arrays were two websocket writes each;
     * references to models the browser already has are made on demand, not for all ~500 models of
       the page before every message.

@@ -45,6 +45,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 STEP = re.compile(r"step (\d+)")
 
 
+def cpu_seconds_of(stat_paths):
+    """User plus system CPU seconds summed over /proc stat files (processes or threads; gone ones: 0)."""
+    total = 0.0
+    for path in stat_paths:
+        try:
+            fields = Path(path).read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 # ----- the server --------------------------------------------------------------------------------------
 def free_port():
     with socket.socket() as s:
@@ -88,15 +100,8 @@ class Server:
 
     def cpu_seconds(self, loop_only=False):
         """CPU seconds of the server's processes, or of their main threads only: the event loops."""
-        total = 0.0
-        for pid in self.pids():
-            path = f"/proc/{pid}/task/{pid}/stat" if loop_only else f"/proc/{pid}/stat"
-            try:
-                fields = Path(path).read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return cpu_seconds_of(f"/proc/{pid}/task/{pid}/stat" if loop_only else f"/proc/{pid}/stat"
+                              for pid in self.pids())
 
     def memory(self):
         """(RSS in MB, threads) summed over the server's processes."""
@@ -109,17 +114,6 @@ class Server:
             rss += int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
             threads += int(re.search(r"Threads:\s+(\d+)", status).group(1))
         return rss, threads
-
-    @staticmethod
-    def cpu_of(pids):
-        total = 0.0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
 
     def stats(self):
         """The lab's own counters (apps.pacing writes them when LAB_STATS is set): loop CPU, frames."""
@@ -276,7 +270,7 @@ class Presenter:
     def cpu_seconds(self):
         """CPU seconds of every Chromium process (the presenter's browser: renderer, GPU, network...)."""
         pids = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and "chrom" in Path(_cmdline(p)).name]
-        return Server.cpu_of(pids)
+        return cpu_seconds_of(f"/proc/{pid}/stat" for pid in pids)
 
     async def frame(self):
         return await self.page.evaluate(
