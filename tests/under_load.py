@@ -2,7 +2,7 @@
 compete with the lab's server and the browser for every core), then `pytest tests/browser` N times in
 a row. Every run must pass. `make test-under-load` runs it; CI calls that after `make test`.
 
-    python tests/under_load.py [--runs 3] [--hogs N] [pytest arguments...]
+    python tests/under_load.py [--runs 1] [--hogs N] [pytest arguments...]
 """
 
 import argparse
@@ -25,7 +25,7 @@ def hog():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2, help="busy processes (default: one per core)")
     args, pytest_args = parser.parse_known_args()
     hogs = [multiprocessing.Process(target=hog, daemon=True) for _ in range(args.hogs)]
