@@ -51,7 +51,7 @@ test: install-test system-tools
 	$(BIN)/python -m pytest -q --ignore=tests/cuda tests
 	NUMBA_ENABLE_CUDASIM=1 $(BIN)/python -m pytest -q tests/cuda
 
-# the browser suite three times in a row with a CPU hog on every core (CI runs it after `make test`)
+# the browser suite once with a CPU hog on every core (CI runs it after `make test`)
 test-under-load: install-test system-tools
 	$(BIN)/python tests/under_load.py --runs 1
 
