@@ -28,7 +28,7 @@ from bokeh.models import ColumnDataSource, CustomJS
 from panel.io.state import set_curdoc
 
 from apps.sessions import SessionPage
-from apps.wire import one_message
+from apps.wire import new_data, one_message
 
 
 class Transport:
@@ -326,8 +326,9 @@ class LivePage(SessionPage):
     def paced_tick(self):
         """The pacer's frame, on the document's own thread with its lock: one message to the browser."""
         self.scheduled = False
-        # the views' data comes from the lab's own frames: Bokeh's per-value property checks are skipped
-        with set_curdoc(self.document), one_message(self.document), validate(False):
+        # the views' data comes from the lab's own frames, and is new: Bokeh's per-value property checks
+        # and its comparisons with the old data are skipped
+        with set_curdoc(self.document), one_message(self.document), validate(False), new_data():
             self.tick(self.pacer.fps_for(self))
 
     def tick(self, fps=None):

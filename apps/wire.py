@@ -5,7 +5,8 @@ bounds how many students one server feeds. Here:
 
 * ``one_message``: a frame's changes go to the browser as one combined PATCH-DOC message, not one per
   change, made by ``patch_message`` (arrays inline as ``stored_gzip``, references made on demand);
-* ``send_in_one_write``: that message's three websocket frames in one socket write.
+* ``send_in_one_write``: that message's three websocket frames in one socket write;
+* ``new_data``: a frame's data is taken as new, without Bokeh comparing it with the old data first.
 """
 
 import base64
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from bokeh.core.serialization import Serializer
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
 from bokeh.model import Model
+from bokeh.models import ColumnDataSource
 from bokeh.settings import settings
 from tornado.iostream import StreamClosedError
 
@@ -51,6 +53,27 @@ def one_message(doc):
         callbacks._held_events = []
         callbacks._hold = None
         _deliver(doc, session, events)
+
+
+@contextmanager
+def new_data():
+    """Inside, every assignment or update of a data source's ``data`` counts as a change.
+
+    Before it notifies anyone, Bokeh compares a source's new data with its old data, column by column,
+    arrays element by element, to drop changes that change nothing. A live page assigns data only
+    when its frame has new data, so the comparison only costs: 0.1-0.15 ms of the event loop per
+    Playground frame. Other properties keep their check.
+    """
+    data = ColumnDataSource.lookup("data").property
+    data.matches = _differs
+    try:
+        yield
+    finally:
+        del data.matches
+
+
+def _differs(new, old):
+    return False
 
 
 def _without_superseded(events):

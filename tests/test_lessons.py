@@ -233,6 +233,20 @@ def test_a_diverged_runs_histograms_are_of_its_finite_values():
     assert counts.sum() == 1  # nothing finite: one empty-looking bin at 0, not an error
 
 
+@pytest.mark.parametrize("values", [
+    np.random.default_rng(0).normal(size=1000),          # weights
+    np.random.default_rng(1).normal(size=25) * 1e-6,     # a tiny gradient
+    np.arange(-3.0, 4.0).repeat(5),                      # values right on the bin edges
+    np.array([2.5]), np.array([-1.0, -1.0]),             # one value: a unit-wide range around it
+    np.random.default_rng(2).normal(size=(7, 9)),        # a weight matrix
+], ids=["normal", "tiny", "on-edges", "one", "equal", "2-d"])
+def test_finite_histogram_counts_as_numpy_does(values):
+    counts, edges = finite_histogram(values)
+    np_counts, np_edges = np.histogram(values, bins=30)
+    np.testing.assert_array_equal(counts, np_counts)
+    np.testing.assert_allclose(edges, np_edges, rtol=1e-15, atol=0)
+
+
 def test_landscape_lessons_build_a_run_and_a_surface():
     run, surface = pages.landscape(lessons.get("sharp-and-flat-minima").query(2))
     assert run.batch_size == 500 and surface.resolution == 31

@@ -56,6 +56,21 @@ def test_gradient_matches_finite_differences_and_reference(hidden, output, loss,
 
 
 @pytest.mark.parametrize("output,loss,k", HEADS)
+def test_checked_data_gives_what_the_checking_calls_give(output, loss, k):
+    # a live run checks its data once and evaluates it every frame through the *_checked methods
+    X, y, T = _data(k, loss)
+    model = MLP([3, 5, k], activation="tanh", output=output, loss=loss, dtype="float64", seed=3)
+    Xc, Tc = model.check_inputs(X), model.check_targets(y, len(y))
+    np.testing.assert_array_equal(Tc, T)
+    assert model.evaluate_checked(Xc, Tc) == model.evaluate(X, y)
+    value, grad = model.loss_and_grad_checked(Xc, Tc)
+    ref_value, ref_grad = model.loss_and_grad(X, y)
+    assert value == ref_value and np.array_equal(grad, ref_grad)
+    assert model.evaluate(X, y)["loss"] == pytest.approx(
+        ref.loss_and_grad(model.params.copy(), model.sizes, ["tanh"], output, loss, X, T)[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("output,loss,k", HEADS)
 def test_predict_matches_reference_forward(output, loss, k):
     X, y, _ = _data(k, loss, n=300)
     for dtype, tol in (("float64", 1e-12), ("float32", 2e-6)):

@@ -190,6 +190,28 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     assert copy.get_model_by_name("status").text == "epoch 3"
 
 
+def test_inside_new_data_every_data_assignment_is_a_change_and_only_there():
+    import numpy as np
+    from bokeh.models import ColumnDataSource, Div
+
+    source, div = ColumnDataSource(data={"x": np.zeros(3), "y": [1, 2, 3]}), Div(text="a")
+    changes = []
+    source.on_change("data", lambda attr, old, new: changes.append("data"))
+    div.on_change("text", lambda attr, old, new: changes.append("text"))
+    source.data = {"x": np.zeros(3), "y": [1, 2, 3]}  # equal: Bokeh drops it
+    assert changes == []
+    with wire.new_data():
+        source.data = {"x": np.zeros(3), "y": [1, 2, 3]}
+        source.data.update(y=[1, 2, 3])
+        div.text = "a"  # other properties keep their check
+    assert changes == ["data", "data"]
+    source.data = {"x": np.zeros(3), "y": [1, 2, 3]}
+    with pytest.raises(RuntimeError), wire.new_data():
+        raise RuntimeError("a frame that failed")
+    source.data = {"x": np.zeros(3), "y": [1, 2, 3]}
+    assert changes == ["data", "data"]  # the check is back, also after an error
+
+
 def test_a_layout_marker_is_always_a_frame_the_browser_echoes(clock):
     for sent_before in range(1, 2 * pacing.ECHO_EVERY):
         clock.frames = sent_before

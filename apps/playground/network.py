@@ -43,7 +43,6 @@ class NetworkView:
         # the links' places and labels never change: set once; a frame sends only weights and widths
         ends = [(l, i, j, a, b) for l in range(len(self.shown) - 1)
                 for i, a in enumerate(self.positions[l]) for j, b in enumerate(self.positions[l + 1])]
-        self.link_index = [(l, i, j) for l, i, j, _, _ in ends]
         self.links = ColumnDataSource(dict(
             x0=np.array([a[0] + self.box / 2 for *_, a, _ in ends]), y0=np.array([a[1] for *_, a, _ in ends]),
             x1=np.array([b[0] - self.box / 2 for *_, b in ends]), y1=np.array([b[1] for *_, b in ends]),
@@ -69,7 +68,6 @@ class NetworkView:
                 p.text([2.0 * l], [-0.9], [f"+{n - shown} more"], text_font_size="9px", text_align="center")
         # biases: a small square at each neuron's lower left, coloured by sign, sized by |b|
         hidden = [(l, i, pos) for l in range(1, len(self.shown)) for i, pos in enumerate(self.positions[l])]
-        self.bias_index = [(l - 1, i) for l, i, _ in hidden]
         corner = self.box / 2
         self.biases = ColumnDataSource(dict(x=[x - corner for _, _, (x, _) in hidden],
                                             y=[y - corner for _, _, (_, y) in hidden],
@@ -127,15 +125,17 @@ class NetworkView:
         weights = frame["weights"]
         top = max((np.abs(W).max() for W, _ in weights), default=1.0) or 1.0
         # float32: half the bytes of every frame's links, more digits than the hover shows
-        w = np.array([weights[l][0][i, j] for l, i, j in self.link_index], dtype=np.float32)
+        shown = self.shown  # links and biases in the diagram's order: per layer, the shown units' W and b
+        w = np.concatenate([W[:shown[l], :shown[l + 1]].ravel() for l, (W, _) in enumerate(weights)])
+        w = w.astype(np.float32)
         self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / np.float32(top))
-        b = np.array([weights[l][1][i] for l, i in self.bias_index], dtype=np.float32)
+        b = np.concatenate([bias[:shown[l + 1]] for l, (_, bias) in enumerate(weights)]).astype(np.float32)
         self.biases.data.update(b=b, size=3.0 + 7.0 * np.minimum(np.abs(b) / np.float32(top), 1.0))
         n_inputs = self.shown[0]
         self.neurons.data.update(bias=[""] * n_inputs + [f"{v:.4f}" for v in b])
         if self.two_d:
             grids = frame["unit_grids"]
-            images = [levels(grids[r], -1.0, 1.0) for r in self.unit_rows]
+            images = list(levels(grids[self.unit_rows], -1.0, 1.0))  # one call for all: a frame's cost
             self.units.data.update(image=images)
             if not self.zoom_filled:  # until a neuron is hovered, the enlarged one is the output
                 self.zoom_filled = True

@@ -216,7 +216,11 @@ class MLP:
     def loss_and_grad(self, X, y, regularization=None):
         """(mean loss, gradient shaped like params); the L1/L2 penalty is added when given."""
         X = self.check_inputs(X)
-        T = self.check_targets(y, X.shape[0])
+        return self.loss_and_grad_checked(X, self.check_targets(y, X.shape[0]), regularization)
+
+    def loss_and_grad_checked(self, X, T, regularization=None):
+        """``loss_and_grad`` of data already checked (X from ``check_inputs``, T from ``check_targets``):
+        a loop over the same data (a live run's frames) checks it once, not on every call."""
         grad = np.empty_like(self.params)
         l1 = regularization.l1 if regularization else 0.0
         l2 = regularization.l2 if regularization else 0.0
@@ -228,7 +232,10 @@ class MLP:
     def evaluate(self, X, y):
         """{"loss": mean loss, "accuracy": fraction correct} (no accuracy for regression)."""
         X = self.check_inputs(X)
-        T = self.check_targets(y, X.shape[0])
+        return self.evaluate_checked(X, self.check_targets(y, X.shape[0]))
+
+    def evaluate_checked(self, X, T):
+        """``evaluate`` of data already checked (see ``loss_and_grad_checked``)."""
         loss, acc = self._kernels.dataset_loss(self.params, self._sizes, self._acts, self._loss,
                                                self._features, X, T)
         result = {"loss": float(loss)}

@@ -1,0 +1,37 @@
+"""The network diagram's frame: every link, bias and neuron map shows its own weight, bias and unit output
+(apps.playground.network reads them out of the frame's arrays in one go, not one value at a time)."""
+
+import re
+
+import numpy as np
+import pytest
+
+from apps.playground.network import NetworkView
+from apps.playground.views import levels
+from lab.live import LiveTraining
+from lab.playground import MAX_DIAGRAM_UNITS, PlaygroundConfig
+
+
+@pytest.mark.parametrize("dataset,hidden", [("circle", "4, 2"), ("spiral", "5, 3, 2"), ("digits", "12")])
+def test_each_link_bias_and_map_shows_its_own_value(dataset, hidden):
+    live = LiveTraining(PlaygroundConfig(dataset=dataset, hidden=hidden))
+    live._train(20)
+    frame = live._publish()
+    view = NetworkView(live)
+    view.update(frame)
+    weights = frame["weights"]
+    links = view.links.data
+    assert len(links["w"]) == sum(min(a, MAX_DIAGRAM_UNITS) * min(b, MAX_DIAGRAM_UNITS)
+                                  for a, b in zip(live.model.sizes, live.model.sizes[1:]))
+    for label, w in zip(links["label"], links["w"]):
+        l, i, j = map(int, re.fullmatch(r"layer (\d+) unit (\d+) -> unit (\d+)", label).groups())
+        assert w == np.float32(weights[l][0][i, j])
+    shown = view.shown
+    expected = [np.float32(b) for l, (_, bias) in enumerate(weights) for b in bias[:shown[l + 1]]]
+    assert list(view.biases.data["b"]) == expected
+    if live.split.is_2d:
+        offsets = np.cumsum([0] + live.model.sizes[:-1])
+        rows = [offsets[l] + i for l, n in enumerate(shown) for i in range(n)]
+        for image, row in zip(view.units.data["image"], rows, strict=True):
+            np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
+    live.stop()
