@@ -322,16 +322,23 @@ def compare_config(config, **change):
 
 
 def finite_histogram(values, bins=30):
-    """(counts, edges) of the finite values in ``bins`` equal bins, as ``np.histogram`` gives them (a
-    diverged run's NaN/inf weights would make it raise). Counted here: np.histogram's checks cost four
-    times the counting for a small network's weights, and every frame of every student counts twice."""
+    """(counts, edges) of the finite values in ``bins`` equal bins, as ``np.histogram`` gives them; also
+    where that raises: NaN/inf (a diverged run's weights) are left out, and a span too wide or too narrow
+    for floats (up to ±1.8e308, down to subnormal) still gets its bins. Counted here, as numpy counts:
+    its checks cost three times the counting for a small network, and every frame of every student
+    counts twice."""
     values = np.asarray(values, dtype=np.float64).ravel()
     finite = values[np.isfinite(values)]
     if not finite.size:
         finite = np.zeros(1)
     lo, hi = float(finite.min()), float(finite.max())
-    if lo == hi:
-        lo, hi = lo - 0.5, hi + 0.5
-    index = ((finite - lo) * (bins / (hi - lo))).astype(np.intp)
-    np.minimum(index, bins - 1, out=index)  # the top value belongs to the last bin
-    return np.bincount(index, minlength=bins), np.linspace(lo, hi, bins + 1)
+    half_span = hi / 2 - lo / 2  # halves: hi - lo itself can overflow
+    if half_span == 0.0:
+        lo, hi, half_span = lo - 0.5, hi + 0.5, 0.5
+    edges = np.linspace(lo / 2, hi / 2, bins + 1) * 2
+    edges[0], edges[-1] = lo, hi  # exact ends, also where halving a subnormal rounded
+    index = np.minimum(((finite / 2 - lo / 2) / half_span * bins).astype(np.intp), bins - 1)
+    index -= finite < edges[index]  # rounding put it one bin too high (numpy's own correction)
+    index += (finite >= edges[index + 1]) & (index != bins - 1)  # or one too low
+    np.clip(index, 0, bins - 1, out=index)  # subnormal edges are coarse: the ends hold what they round off
+    return np.bincount(index, minlength=bins), edges

@@ -247,6 +247,14 @@ def test_finite_histogram_counts_as_numpy_does(values):
     np.testing.assert_allclose(edges, np_edges, rtol=1e-15, atol=0)
 
 
+@pytest.mark.parametrize("values", [[-1e308, 1e308], [1.7e308, -1.7e308, 0.0], [0.0, 5e-324], [1e-310, 3e-310]])
+def test_finite_histogram_bins_spans_numpy_refuses(values):
+    # np.histogram raises "Too many bins for data range" here; a run's last frame must still be drawn
+    counts, edges = finite_histogram(np.array(values))
+    assert counts.sum() == len(values) and np.all(np.isfinite(edges)) and np.all(np.diff(edges) >= 0)
+    assert edges[0] <= min(values) and edges[-1] >= max(values)
+
+
 def test_landscape_lessons_build_a_run_and_a_surface():
     run, surface = pages.landscape(lessons.get("sharp-and-flat-minima").query(2))
     assert run.batch_size == 500 and surface.resolution == 31
