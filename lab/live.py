@@ -151,13 +151,18 @@ class LiveTraining:
 
     def curve_point(self):
         """What the curves show of the current state (a frame without the grids and histograms)."""
+        return self._metrics()[0]
+
+    def _metrics(self):
+        """(the curves' point, the full-batch gradient): what every frame and every backfilled row measures."""
         m, tr = self.model, self.trainer
         train, test = self.evaluate()
         _, grad = m.loss_and_grad_checked(self.X_train, self.T_train)
-        return {"epoch": tr.epoch, "step": tr.step, "learning_rate": tr.learning_rate,
-                "train_loss": train["loss"], "test_loss": test.get("loss", np.nan),
-                "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
-                "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()]}
+        point = {"epoch": tr.epoch, "step": tr.step, "learning_rate": tr.learning_rate,
+                 "train_loss": train["loss"], "test_loss": test.get("loss", np.nan),
+                 "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
+                 "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()]}
+        return point, grad
 
     def trace(self, x):
         """The forward pass of one input (MLP.trace) with the weights as a whole step left them."""
@@ -210,16 +215,11 @@ class LiveTraining:
     def frame(self, losses):
         """A snapshot for the views: metrics, boundary grids, weights, gradients, predictions."""
         m, tr = self.model, self.trainer
-        train, test = self.evaluate()
-        _, grad = m.loss_and_grad_checked(self.X_train, self.T_train)
+        point, grad = self._metrics()
         frame = {
-            "epoch": tr.epoch, "step": tr.step, "status": tr.status, "message": self.message,
-            "learning_rate": tr.learning_rate, "losses": losses,
-            "train_loss": train["loss"], "test_loss": test.get("loss", np.nan),
-            "train_accuracy": train.get("accuracy", np.nan), "test_accuracy": test.get("accuracy", np.nan),
+            **point, "status": tr.status, "message": self.message, "losses": losses,
             "weights": [(W.copy(), b.copy()) for W, b in m.layers()],
             "gradient": grad,
-            "gradient_norms": [float(np.linalg.norm(grad[w])) for w, _, _ in m.layer_slices()],
             "weight_histogram": finite_histogram(m.params),
             "gradient_histogram": finite_histogram(grad),
         }
