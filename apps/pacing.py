@@ -50,13 +50,13 @@ class Transport:
         self.play.value = False
 
 
-ECHO_EVERY = 4  # the browser echoes frame numbers divisible by this
+ECHO_EVERY = 8  # the browser echoes frame numbers divisible by this
 
 
 class FrameClock:
     """Frame numbers sent to the browser and echoed back; see the module docstring for the rules."""
 
-    def __init__(self, max_fps=22.0, in_flight=6, patience=1.0, layout_patience=5.0):
+    def __init__(self, max_fps=22.0, in_flight=10, patience=1.0, layout_patience=5.0):
         self.max_fps = max_fps
         self.min_interval = 1.0 / max_fps
         self.in_flight, self.patience, self.layout_patience = in_flight, patience, layout_patience
@@ -178,6 +178,7 @@ class Pacer:
     def join(self, page):
         """Called on the event loop when a page is built (its document's lock is held)."""
         self.pages.append(page)
+        self.pages.sort(key=lambda p: not p.presenter)  # presenters first: a frame scheduled earlier is sent earlier
         if self.timer is None:
             from tornado.ioloop import PeriodicCallback
 
@@ -195,8 +196,7 @@ class Pacer:
         now = time.monotonic()
         if now - self.window_start >= self.WINDOW:
             self._measure(now)
-        # presenters first: a frame scheduled earlier is sent earlier
-        for page in sorted(self.pages, key=lambda p: not p.presenter):
+        for page in self.pages:  # presenters first (see join)
             if page.scheduled:
                 continue
             if page.clock.may_ask(self.fps_for(page), now) and page.has_news():

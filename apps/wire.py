@@ -11,9 +11,12 @@ bounds how many students one server feeds. Here:
 
 import base64
 import struct
+import sys
 import zlib
 from contextlib import contextmanager
+from math import isfinite
 
+import numpy as np
 from bokeh.core.serialization import Serializer
 from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
 from bokeh.model import Model
@@ -168,8 +171,32 @@ class _FrameSerializer(Serializer):
         return super().has_ref(obj) or self.synced(obj)
 
     def get_ref(self, obj):
-        ref = super().get_ref(obj)
+        ref = self._references.get(id(obj))
         return obj.ref if ref is None and self.synced(obj) else ref
+
+    def encode(self, obj):
+        # most of a frame is strings, numbers and lists of them: Bokeh's encode looks each one up as a
+        # possible reference and walks a chain of type tests (a third of a frame's serialising)
+        kind = type(obj)
+        if kind is str or kind is bool or obj is None:
+            return obj
+        if kind is float:
+            return obj if isfinite(obj) else self._encode_float(obj)
+        if kind is int:
+            return self._encode_int(obj)
+        if kind is list:
+            return [self.encode(item) for item in obj]
+        return super().encode(obj)
+
+    def _encode_ndarray(self, obj):
+        # the lab's own arrays (plain numbers: no masks, dates, strings or 64-bit integers), as Bokeh encodes
+        # them without its conversions and checks (a frame holds a dozen small arrays)
+        name = _PLAIN_DTYPES.get(obj.dtype) if type(obj) is np.ndarray else None
+        if name is None:
+            return super()._encode_ndarray(obj)
+        array = obj if obj.flags.c_contiguous else np.ascontiguousarray(obj)
+        return {"type": "ndarray", "array": self._encode_bytes(array.data), "shape": list(array.shape),
+                "dtype": name, "order": sys.byteorder}
 
     def _encode_bytes(self, obj):
         # BokehJS reads inline bytes as base64 of gzip: here a gzip of stored blocks, which costs a copy
@@ -177,6 +204,8 @@ class _FrameSerializer(Serializer):
         return {"type": "bytes", "data": base64.b64encode(stored_gzip(obj)).decode("ascii")}
 
 
+_PLAIN_DTYPES = {np.dtype(name): name for name in ("uint8", "int8", "uint16", "int16", "uint32", "int32",
+                                                    "float32", "float64")}
 _GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 1, 0, 0, 0, 0, 0xFF])  # deflate, no flags, mtime 1, unknown OS
 
 

@@ -35,3 +35,13 @@ def test_each_link_bias_and_map_shows_its_own_value(dataset, hidden):
         for image, row in zip(view.units.data["image"], rows, strict=True):
             np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
     live.stop()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_colour_levels_span_the_range_and_give_nan_and_infinities_an_end(dtype):
+    grid = np.array([[-1.0, 1.0, 0.0, 0.5], [-3.0, 7.0, np.nan, np.inf], [-np.inf, -0.999, 0.999, 0.2]], dtype)
+    got = levels(grid, -1.0, 1.0)
+    assert got.dtype == np.uint8 and got.shape == grid.shape
+    assert got.tolist() == [[0, 255, 128, 191], [0, 255, 0, 255], [0, 0, 255, 153]]
+    assert np.isnan(grid).sum() == 1  # the grid itself is left as it was
+    assert levels(np.array([0.25, 0.75]), 0.0, 1.0).tolist() == [64, 191]

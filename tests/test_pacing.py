@@ -1,6 +1,7 @@
 """The frame clock every live page shares (apps.pacing), without a browser: the browser's echo is set
 by hand, and time is a counter the test moves."""
 
+import numpy as np
 import pytest
 
 from apps import pacing, wire
@@ -145,7 +146,9 @@ def test_the_pacer_schedules_presenters_first_and_skips_pages_with_nothing_new()
     idle, student, presenter = FakePage(playing=False), FakePage(), FakePage(presenter=True)
     for name, page in (("student", student), ("presenter", presenter)):
         page.paced_tick = (lambda n: lambda: order.append(n))(name)
-    pacer.pages = [idle, student, presenter]
+    pacer.timer = "ticked by hand here"
+    for page in (idle, student, presenter):  # the presenter joins last, and is asked first
+        pacer.join(page)
     pacer.tick()
     assert order == ["presenter", "student"]  # and the paused page costs nothing
 
@@ -188,6 +191,45 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     assert np.array_equal(np.asarray(mirrored["image"][0]).reshape(4, 4), np.arange(16).reshape(4, 4))
     assert list(mirrored["x"]) == [0.5, 1.0]
     assert copy.get_model_by_name("status").text == "epoch 3"
+
+
+def test_the_frame_serializer_encodes_plain_values_as_bokeh_does():
+    """Its fast path for strings, numbers and lists gives what Bokeh's own Serializer gives: NaN, infinities
+    and integers past 2**53 included, and values inside dicts, tuples and numpy scalars."""
+    import numpy as np
+    from bokeh.core.serialization import Serializer
+    from bokeh.document import Document
+    from bokeh.models import Div
+
+    doc = Document()
+    div = Div(text="x")
+    doc.add_root(div)
+    doc.models.flush_synced()
+    value = ["a", "", 1, -7, 2 ** 60, 0.5, float("nan"), float("inf"), -float("inf"), True, False, None,
+             [1.5, ["b", float("nan")]], (2, "c"), {"k": [0.25, None], 3: "v"}, np.float64(0.125),
+             np.float32(float("nan")), np.int64(9), {"nested": {"deep": [[float("-inf")]]}}]
+    with pytest.warns(UserWarning, match="out of range"):
+        ours = wire._FrameSerializer(doc.models).encode(value)
+    with pytest.warns(UserWarning, match="out of range"):
+        bokeh = Serializer(deferred=False).encode(value)
+    assert ours == bokeh
+    assert ours[6] == {"type": "number", "value": "nan"} and ours[2] == 1 and ours[4] == float(2 ** 60)
+    assert wire._FrameSerializer(doc.models).encode([div]) == [div.ref]  # a synced model: a reference
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(12, dtype=np.uint8).reshape(3, 4), np.arange(12, dtype=np.float32).reshape(4, 3)[::-1],
+    np.linspace(0, 1, 7), np.arange(6, dtype=np.int32)[::2], np.zeros((0, 3)), np.int16([-3, 5]),
+    np.arange(5, dtype=np.int64), np.array(["a", "b"]), np.ma.masked_array([1.0, 2.0], [False, True]),
+    np.arange(3, dtype=">f8"), np.array([True, False]), np.arange(4.0).reshape(2, 2).T])
+def test_the_frame_serializer_encodes_arrays_as_bokeh_does(array):
+    """Its fast path for plain numeric arrays (reversed and transposed views included) gives what Bokeh's
+    own array encoding gives; other arrays (64-bit integers, strings, masks, big-endian) take Bokeh's."""
+    from bokeh.core.serialization import Serializer
+    from bokeh.document import Document
+
+    ours = wire._FrameSerializer(Document().models)
+    assert ours.encode(array) == Serializer._encode_ndarray(ours, array)
 
 
 def test_inside_new_data_every_data_assignment_is_a_change_and_only_there():

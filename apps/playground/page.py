@@ -236,7 +236,7 @@ class Playground(LivePage):
             self.boundary.update(frame)
         due = {name: fresh or self.drawn % k == offset for name, (k, offset) in SLOW_VIEWS.items()}
         due["curves"] = due["curves"] or bool(frame.get("backfill"))  # a lesson's many epochs: never skipped
-        if due["curves"] and (frame["step"] > 0 or not self.curves.loss.data["epoch"]):
+        if due["curves"] and (frame["step"] > 0 or not self.curves.source.data["epoch"]):
             self.curves.update(frame)
         if due["network"]:
             self.network.update(frame)

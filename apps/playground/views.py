@@ -48,8 +48,11 @@ def class_levels(probabilities, discrete=False):
 
 
 def levels(grid, low, high):
-    """``grid`` as colour levels 0..LEVELS of the range low..high (for a mapper over 0..LEVELS)."""
-    return np.round(np.clip((np.nan_to_num(grid, nan=low) - low) / (high - low), 0.0, 1.0) * LEVELS).astype(np.uint8)
+    """``grid`` as colour levels 0..LEVELS of the range low..high (for a mapper over 0..LEVELS); NaN is the
+    low end. (fmax and fmin pass the number over NaN: a third of nan_to_num and clip's time.)"""
+    scaled = (np.asarray(grid) - low) * (LEVELS / (high - low))
+    scaled = np.fmin(np.fmax(scaled, 0.0, out=scaled), LEVELS, out=scaled)
+    return np.rint(scaled, out=scaled).astype(np.uint8)
 
 
 def output_range(model):
@@ -142,21 +145,19 @@ class CurvesView:
     """Loss and accuracy for train and test (and a compared run), learning rate, gradient norms."""
 
     def __init__(self, n_layers):
-        self.loss = ColumnDataSource(dict(epoch=[], train=[], test=[]), name="loss_curve")
-        self.accuracy = ColumnDataSource(dict(epoch=[], train=[], test=[]), name="accuracy_curve")
+        # one source for the three figures: a frame's point is one stream (one event to serialise), not four
+        self.source = ColumnDataSource(dict(epoch=[], train=[], test=[], train_acc=[], test_acc=[], lr=[],
+                                            **{f"g{l}": [] for l in range(n_layers)}), name="loss_curve")
         self.compare = ColumnDataSource(dict(epoch=[], train=[], test=[], train_acc=[], test_acc=[]),
                                         name="compare_curve")
-        self.rate = ColumnDataSource(dict(epoch=[], lr=[]), name="lr_curve")
-        self.norms = ColumnDataSource(dict(epoch=[], **{f"g{l}": [] for l in range(n_layers)}),
-                                      name="gradient_norms")
-        tips = [("epoch", "@epoch"), ("train", "@train{0.0000}"), ("test", "@test{0.0000}")]
         self.loss_fig = _figure("Loss (solid: train, dashed: test)", "loss_figure", width=330, height=230)
         self.acc_fig = _figure("Accuracy", "accuracy_figure", width=330, height=230)
-        for fig, src in ((self.loss_fig, self.loss), (self.acc_fig, self.accuracy)):
-            fig.line("epoch", "train", source=src, color=BLUE, line_width=2, legend_label="train")
-            fig.line("epoch", "test", source=src, color=BLUE, line_dash="dashed", line_width=2,
+        for fig, train, test in ((self.loss_fig, "train", "test"), (self.acc_fig, "train_acc", "test_acc")):
+            fig.line("epoch", train, source=self.source, color=BLUE, line_width=2, legend_label="train")
+            fig.line("epoch", test, source=self.source, color=BLUE, line_dash="dashed", line_width=2,
                      legend_label="test")
-            fig.add_tools(HoverTool(tooltips=tips, mode="vline"))
+            fig.add_tools(HoverTool(tooltips=[("epoch", "@epoch"), ("train", f"@{train}{{0.0000}}"),
+                                              ("test", f"@{test}{{0.0000}}")], mode="vline"))
             fig.legend.location = "top_right"
             fig.legend.label_text_font_size = "9px"
             fig.xaxis.axis_label = "epoch"
@@ -167,10 +168,10 @@ class CurvesView:
         self.acc_fig.line("epoch", "train_acc", source=self.compare, color="#c0392b", line_width=2)
         self.rate_fig = _figure("Learning rate and gradient norm per layer", "lr_figure", width=330,
                                 height=230)
-        self.rate_fig.line("epoch", "lr", source=self.rate, color="black", line_width=2, legend_label="lr")
+        self.rate_fig.line("epoch", "lr", source=self.source, color="black", line_width=2, legend_label="lr")
         colors = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
         for l in range(min(n_layers, 8)):
-            self.rate_fig.line("epoch", f"g{l}", source=self.norms, color=colors[l], legend_label=f"|grad W{l}|")
+            self.rate_fig.line("epoch", f"g{l}", source=self.source, color=colors[l], legend_label=f"|grad W{l}|")
         self.rate_fig.legend.label_text_font_size = "9px"
         for fig in (self.loss_fig, self.acc_fig, self.rate_fig):  # curves behind a legend stay visible
             fig.legend.background_fill_alpha = 0.4
@@ -187,22 +188,25 @@ class CurvesView:
         """The frame's point, after the points a multi-epoch step made along the way (frame['backfill'])."""
         rows = [*frame.get("backfill", ()), frame]
         column = lambda key: [r[key] for r in rows]  # noqa: E731
-        e = column("epoch")
-        self.loss.stream(dict(epoch=e, train=column("train_loss"), test=column("test_loss")), ROLLOVER)
-        self.accuracy.stream(dict(epoch=e, train=column("train_accuracy"), test=column("test_accuracy")),
-                             ROLLOVER)
-        self.rate.stream(dict(epoch=e, lr=column("learning_rate")), ROLLOVER)
-        self.norms.stream(dict(epoch=e, **{f"g{l}": [r["gradient_norms"][l] for r in rows]
-                                           for l in range(len(frame["gradient_norms"]))}), ROLLOVER)
+        self.source.stream(dict(epoch=column("epoch"), train=column("train_loss"), test=column("test_loss"),
+                                train_acc=column("train_accuracy"), test_acc=column("test_accuracy"),
+                                lr=column("learning_rate"),
+                                **{f"g{l}": [r["gradient_norms"][l] for r in rows]
+                                   for l in range(len(frame["gradient_norms"]))}), ROLLOVER)
 
 
 class WeightsView:
     """Per-layer heatmaps of W and histograms of all weights and of the gradient."""
 
     def __init__(self, model):
-        self.images = empty_source("weight_images", "image", "x", "y", "dw", "dh", "layer")
-        self.weight_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="weight_histogram")
-        self.grad_hist = ColumnDataSource(dict(top=[], left=[], right=[]), name="gradient_histogram")
+        layers = len(model.sizes) - 1  # placed once: a frame sends only the images
+        blank = np.zeros((1, 1))
+        self.images = ColumnDataSource(dict(image=[blank] * layers, x=[1.2 * l for l in range(layers)],
+                                            y=[0] * layers, dw=[1.0] * layers, dh=[1.0] * layers,
+                                            layer=list(range(layers))), name="weight_images")
+        # both histograms (the same number of bins) in one source: one change per frame, not two
+        self.histograms = ColumnDataSource(dict(w_top=[], w_left=[], w_right=[], g_top=[], g_left=[], g_right=[]),
+                                           name="histograms")
         self.mapper = LinearColorMapper(palette=PALETTE, low=-1, high=1)
         self.heat = _figure("Weights W per layer (rows: inputs, columns: units)", "weights_figure", axes=False,
                             width=420, height=230, x_range=Range1d(0, 1.2 * len(model.sizes[:-1])),
@@ -211,22 +215,20 @@ class WeightsView:
         self.heat.add_tools(HoverTool(tooltips=[("layer", "@layer"), ("value", "@image{0.000}")]))
         self.hist = _figure("Histograms: weights (blue), gradient (orange)", "histogram_figure",
                             width=330, height=230)
-        self.hist.quad(top="top", bottom=0, left="left", right="right", source=self.weight_hist,
+        self.hist.quad(top="w_top", bottom=0, left="w_left", right="w_right", source=self.histograms,
                        fill_color=BLUE, fill_alpha=0.5, line_color=None)
         self.grad_fig = _figure("Gradient histogram", "gradient_figure", width=330, height=230)
-        self.grad_fig.quad(top="top", bottom=0, left="left", right="right", source=self.grad_hist,
+        self.grad_fig.quad(top="g_top", bottom=0, left="g_left", right="g_right", source=self.histograms,
                            fill_color=ORANGE, fill_alpha=0.6, line_color=None)
 
     def update(self, frame):
         Ws = [W for W, _ in frame["weights"]]
         top = max(float(np.abs(W).max()) for W in Ws) or 1.0
         self.mapper.update(low=-top, high=top)
-        self.images.data = dict(image=[W[::-1] for W in Ws], x=[1.2 * l for l in range(len(Ws))],
-                                y=[0] * len(Ws), dw=[1.0] * len(Ws), dh=[1.0] * len(Ws),
-                                layer=list(range(len(Ws))))
-        for src, (counts, edges) in ((self.weight_hist, frame["weight_histogram"]),
-                                     (self.grad_hist, frame["gradient_histogram"])):
-            src.data = dict(top=counts, left=edges[:-1], right=edges[1:])
+        self.images.data.update(image=[W[::-1] for W in Ws])
+        (w_counts, w_edges), (g_counts, g_edges) = frame["weight_histogram"], frame["gradient_histogram"]
+        self.histograms.data = dict(w_top=w_counts, w_left=w_edges[:-1], w_right=w_edges[1:],
+                                    g_top=g_counts, g_left=g_edges[:-1], g_right=g_edges[1:])
 
 
 class DigitsView:
