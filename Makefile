@@ -1,5 +1,6 @@
 # The two commands of the README:
-#   make serve   installs the lab into .venv and runs `panel serve apps/`
+#   make serve   installs the lab into .venv and runs `panel serve apps/` (with glibc's allocator for
+#                Python's objects, so memory goes back after a class: see apps/sessions.py)
 #   make test    installs the lab with its test tools (and Debian's chromium and nginx if missing) and runs
 #                the whole suite: unit tests, browser tests, then the CUDA kernels on the simulator
 PYTHON ?= python3
@@ -31,7 +32,7 @@ install-test: $(VENV)/.installed-test
 
 serve: install
 	$(BIN)/python -m lab.warmup
-	$(BIN)/panel serve apps/ --port $(PORT)
+	PYTHONMALLOC=malloc $(BIN)/panel serve apps/ --port $(PORT)
 
 # Debian's chromium (browser tests) and nginx (the scale-out test), installed when missing
 system-tools:

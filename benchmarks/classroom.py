@@ -67,12 +67,14 @@ def free_port():
 class Server:
     """`panel serve apps/` in a subprocess, with the lab's stats written to a file once a second."""
 
-    def __init__(self, procs=1, root=ROOT):
+    def __init__(self, procs=1, root=ROOT, pymalloc=False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/apps"
         self.stats_path = Path(tempfile.mkdtemp()) / "stats.json"
         self.log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "LAB_STATS": str(self.stats_path)}
+        if not pymalloc:  # as `make serve` starts it
+            env["PYTHONMALLOC"] = "malloc"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "panel", "serve", "apps/", "--port", str(self.port), "--address", "127.0.0.1",
              "--allow-websocket-origin", f"127.0.0.1:{self.port}", "--num-procs", str(procs),
@@ -384,7 +386,7 @@ def print_table(rows):
 
 
 async def main(args):
-    server = Server(args.procs, args.root)
+    server = Server(args.procs, args.root, args.pymalloc)
     try:
         started = time.perf_counter()
         server.wait()
@@ -427,5 +429,7 @@ if __name__ == "__main__":
     parser.add_argument("--root", default=ROOT, type=Path, help="the checkout to serve (e.g. an older one)")
     parser.add_argument("--no-presenter", action="store_true",
                         help="no Chromium presenter page: the server alone on this machine")
+    parser.add_argument("--pymalloc", action="store_true",
+                        help="the server with Python's own allocator (make serve sets PYTHONMALLOC=malloc)")
     parser.add_argument("--cycles", default=100, type=int, help="open/close cycles at the end (0: none)")
     asyncio.run(main(parser.parse_args()))

@@ -194,12 +194,16 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
 
 
 def test_the_frame_serializer_encodes_plain_values_as_bokeh_does():
-    """Its fast path for strings, numbers and lists gives what Bokeh's own Serializer gives: NaN, infinities
-    and integers past 2**53 included, and values inside dicts, tuples and numpy scalars."""
-    import numpy as np
+    """Its fast path for strings, numbers, lists, dicts and arrays gives what Bokeh's own Serializer gives
+    (with the frame's inline bytes): NaN, infinities and integers past 2**53 included, and values inside
+    dicts, tuples, Bokeh's own lists and numpy scalars."""
+    from bokeh.core.property.wrappers import PropertyValueList
     from bokeh.core.serialization import Serializer
     from bokeh.document import Document
     from bokeh.models import Div
+
+    class BokehWithInlineBytes(Serializer):
+        _encode_bytes = wire._FrameSerializer._encode_bytes
 
     doc = Document()
     div = Div(text="x")
@@ -207,12 +211,15 @@ def test_the_frame_serializer_encodes_plain_values_as_bokeh_does():
     doc.models.flush_synced()
     value = ["a", "", 1, -7, 2 ** 60, 0.5, float("nan"), float("inf"), -float("inf"), True, False, None,
              [1.5, ["b", float("nan")]], (2, "c"), {"k": [0.25, None], 3: "v"}, np.float64(0.125),
-             np.float32(float("nan")), np.int64(9), {"nested": {"deep": [[float("-inf")]]}}]
+             np.float32(float("nan")), np.int64(9), {"nested": {"deep": [[float("-inf")]]}},
+             PropertyValueList([1.0, "d", float("inf")]), {"a": np.arange(3.0), "b": [np.zeros((2, 2), np.uint8)]},
+             np.float64(3.5) * np.ones(()), np.arange(4, dtype=np.int64)]
     with pytest.warns(UserWarning, match="out of range"):
         ours = wire._FrameSerializer(doc.models).encode(value)
     with pytest.warns(UserWarning, match="out of range"):
-        bokeh = Serializer(deferred=False).encode(value)
+        bokeh = BokehWithInlineBytes(deferred=False).encode(value)
     assert ours == bokeh
+    assert ours[20]["entries"][0][1]["array"]["type"] == "bytes"  # the dict's array, inline
     assert ours[6] == {"type": "number", "value": "nan"} and ours[2] == 1 and ours[4] == float(2 ** 60)
     assert wire._FrameSerializer(doc.models).encode([div]) == [div.ref]  # a synced model: a reference
 
