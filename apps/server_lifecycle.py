@@ -33,9 +33,12 @@ def on_server_loaded(server_context):
 
 def on_session_destroyed(session_context):
     _importable()
-    from apps.sessions import release
+    from tornado.ioloop import IOLoop
 
-    release(session_context.id)
+    from apps.sessions import GIVE_BACK_AFTER, give_back_memory, release
+
+    if release(session_context.id):  # the last tab closed: its memory goes back once Bokeh let go of it
+        IOLoop.current().call_later(GIVE_BACK_AFTER, give_back_memory)
 
 
 

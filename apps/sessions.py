@@ -1,6 +1,5 @@
 """Per-session bookkeeping: every page registers what must be stopped when its tab closes."""
 
-import asyncio
 import ctypes
 import ctypes.util
 import gc
@@ -17,7 +16,9 @@ def register(session_id, stoppable):
 
 
 def release(session_id):
-    """Stop everything a session owned (called when its tab closes); idempotent."""
+    """Stop everything a session owned (called when its tab closes); idempotent. True when that was the
+    last open tab: then the caller gives the memory back (give_back_memory; on a server, GIVE_BACK_AFTER
+    seconds later: Bokeh lets go of a closed tab's document only after its destroy hooks ran)."""
     with _GUARD:
         owned = _OWNED.pop(session_id, [])
     alive = 0
@@ -29,21 +30,10 @@ def release(session_id):
               flush=True)
     with _GUARD:
         empty = not _OWNED
-    if owned and empty:
-        _later(GIVE_BACK_AFTER, give_back_memory)
+    return bool(owned) and empty
 
 
-GIVE_BACK_AFTER = 3.0  # seconds: Bokeh lets go of a closed tab's document only after its destroy hooks ran
-
-
-def _later(delay, fn):
-    """``fn()`` after ``delay`` seconds on the running event loop; at once where none runs."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        fn()
-        return
-    loop.call_later(delay, fn)
+GIVE_BACK_AFTER = 3.0  # seconds
 
 
 def give_back_memory():
@@ -53,10 +43,10 @@ def give_back_memory():
     Python's own small-object allocator keeps a 1 MB arena while any object in it lives, and after a
     class the arenas its sessions filled stay pinned by a few survivors: measured with
     benchmarks/classroom.py, 85 arenas held 94 MB of empty pools 15 s after a class of 40, with as many
-    objects alive as before it (92.9 MB of them). Started with PYTHONMALLOC=malloc (as ``make serve`` starts it)
-    every allocation is glibc's, and this gives it all back: RSS 298 MB 60 s after a class of 40 against
-    293 MB before it (444 against 325 MB with Python's allocator), for about 5% more event-loop CPU per
-    frame. Elsewhere than glibc this only collects."""
+    objects alive as before it (92.9 MB of them). Started with PYTHONMALLOC=malloc (as ``make serve``
+    starts it) every allocation is glibc's, and this gives it all back: RSS 298 MB 60 s after a class of
+    40 against 293 MB before it (444 against 325 MB with Python's allocator), for about 5% more
+    event-loop CPU per frame. Elsewhere than glibc this only collects."""
     with _GUARD:
         if _OWNED:
             return  # a tab opened meanwhile: its own closing gives back
