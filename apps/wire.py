@@ -4,24 +4,35 @@ One server process writes every tab's frames from one event-loop thread, so what
 bounds how many students one server feeds. Here:
 
 * ``one_message``: a frame's changes go to the browser as one combined PATCH-DOC message, not one per
-  change, made by ``patch_message`` (arrays inline as ``stored_gzip``, references made on demand);
-* ``send_in_one_write``: that message's three websocket frames in one socket write;
+  change, made by ``patch_message`` (references made on demand, arrays as binary buffers);
+* ``write_now``: that message's websocket frames in one socket write, without a coroutine (``send``
+  where the connection is busy);
+* ``decode_incoming``: the browser's messages (its frame echoes) are decoded without Bokeh's table of
+  every model of the page;
 * ``new_data``: a frame's data is taken as new, without Bokeh comparing it with the old data first.
 """
 
-import base64
+import itertools
+import json
 import struct
 import sys
-import zlib
 from contextlib import contextmanager
 from math import isfinite
+from types import MethodType
 
 import numpy as np
 from bokeh.core.property.wrappers import PropertyValueList
-from bokeh.core.serialization import Serializer
-from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ColumnsStreamedEvent, ModelChangedEvent
+from bokeh.core.serialization import Buffer, Deserializer, Serializer, UnknownReferenceError
+from bokeh.document.events import (
+    ColumnDataChangedEvent,
+    ColumnsPatchedEvent,
+    ColumnsStreamedEvent,
+    DocumentPatchedEvent,
+    ModelChangedEvent,
+)
 from bokeh.model import Model
 from bokeh.models import ColumnDataSource
+from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
 from bokeh.settings import settings
 from tornado.iostream import StreamClosedError
 
@@ -29,7 +40,7 @@ from tornado.iostream import StreamClosedError
 # the lookup is immediate. It was 18% of the event loop's time with a class connected.
 settings.serialize_include_defaults.set_value(False)
 # Bokeh gzips the arrays inside its own messages (a page's layout); level 0 stores them: compressing a few
-# kB for a loopback or classroom network cost more than sending them. (Frames: see stored_gzip.)
+# kB for a loopback or classroom network cost more than sending them. (Frames send arrays as binary buffers.)
 settings.compression_level.set_value(0)
 
 
@@ -105,63 +116,135 @@ def _deliver(doc, session, events):
     if session._subscribed_connections:
         message = patch_message(doc, events)
         for connection in session._subscribed_connections:
-            session._pending_writes.append(send_in_one_write(connection._socket, message))
+            # at once, unless something of this callback waits to be written first (then after it, as Bokeh does)
+            if session._pending_writes or not write_now(connection._socket, message):
+                session._pending_writes.append(send(connection._socket, message))
 
 
-async def send_in_one_write(handler, message):
-    """Sends a Bokeh message (header, metadata and content: three websocket frames) to one browser in
-    one socket write, where Bokeh makes three: on a server feeding a class, the socket writes were a
-    quarter of the event loop's time. Falls back to Bokeh's own send where the connection compresses or
-    masks its frames, or the message has binary buffers."""
+def _plain_stream(handler):
+    """The connection's stream, where frames can be written to it as they are: uncompressed, unmasked."""
     protocol = getattr(handler, "ws_connection", None)
     stream = getattr(protocol, "stream", None)
-    if (stream is None or message.buffers or getattr(protocol, "_compressor", None) is not None
-            or getattr(protocol, "mask_outgoing", True)):
-        await handler.send_message(message)
-        return
-    data = b"".join(text_frame(part.encode()) for part in
-                    (message.header_json, message.metadata_json, message.content_json))
+    if stream is None or getattr(protocol, "_compressor", None) is not None or getattr(protocol, "mask_outgoing", True):
+        return None
+    return stream
+
+
+def write_now(handler, message):
+    """Writes a Bokeh message to one browser in one socket write, now, without a coroutine; False where it
+    must wait: another message is being written, the browser has not taken the last one yet (a slow
+    laptop: Bokeh's own send waits, and so the page's next frame), or the connection compresses."""
+    stream = _plain_stream(handler)
+    if stream is None or not free(handler.write_lock) or stream.writing():
+        return False
     try:
-        with await handler.write_lock.acquire():  # after any message Bokeh is still writing
-            await stream.write(data)
+        stream.write(websocket_frames(message))
     except StreamClosedError:
         pass  # the tab closed: Bokeh's own close handling cleans up
+    return True
 
 
-def text_frame(payload):
-    """One final, unmasked websocket text frame (RFC 6455 5.2), as a server sends it."""
-    n = len(payload)
+def free(lock):
+    """True when nobody holds or waits for a tornado ``Lock`` (which, unlike asyncio's, has no locked())."""
+    block = lock._block
+    return block._value > 0 and not block._waiters
+
+
+async def send(handler, message):
+    """The same as ``write_now``, after the messages before it, waiting until the browser took it."""
+    stream = _plain_stream(handler)
+    if stream is None:
+        await handler.send_message(message)
+        return
+    try:
+        with await handler.write_lock.acquire():  # after any message Bokeh is still writing
+            await stream.write(websocket_frames(message))
+    except StreamClosedError:
+        pass
+
+
+def websocket_frames(message):
+    """A Bokeh message as the websocket frames Bokeh's own send writes one by one (header, metadata,
+    content, then each binary buffer's id and bytes), joined: on a server feeding a class, the socket
+    writes were a quarter of the event loop's time."""
+    parts = []
+    for text in (message.header_json, message.metadata_json, message.content_json):
+        text = text.encode()
+        parts += [frame_head(len(text)), text]
+    for buffer in message.buffers:
+        ref = b'{"id":"%s"}' % buffer.id.encode()  # json.dumps(buffer.ref) for our ids (letters and digits)
+        data = memoryview(buffer.data)
+        data = data if data.c_contiguous else memoryview(data.tobytes())
+        parts += [frame_head(len(ref)), ref, frame_head(data.nbytes, binary=True), data]
+    return b"".join(parts)
+
+
+def frame_head(n, binary=False):
+    """The head of one final, unmasked websocket frame of n bytes, text or binary (RFC 6455 5.2), as a
+    server sends it."""
+    opcode = 0x82 if binary else 0x81
     if n < 126:
-        head = struct.pack("!BB", 0x81, n)
-    elif n <= 0xFFFF:
-        head = struct.pack("!BBH", 0x81, 126, n)
-    else:
-        head = struct.pack("!BBQ", 0x81, 127, n)
-    return head + payload
+        return struct.pack("!BB", opcode, n)
+    if n <= 0xFFFF:
+        return struct.pack("!BBH", opcode, 126, n)
+    return struct.pack("!BBQ", opcode, 127, n)
+
+
+def decode_incoming(doc):
+    """``doc`` decodes what its browser sends (each echo of a frame number, a widget's change) against a
+    copy of its own table of models: Bokeh's ``apply_json_patch`` builds a new table from all ~530
+    models of the page for every message, one Python attribute read each."""
+    doc.apply_json_patch = MethodType(_apply_json_patch, doc)
+
+
+def _apply_json_patch(doc, patch_json, *, setter=None):
+    # Bokeh's Document.apply_json_patch, with the table made by a dict copy; the same models (as they were
+    # before the patch: models made by callbacks during the patch are still new to the browser)
+    deserializer = Deserializer(setter=setter)
+    deserializer._references = dict(doc.models._models)
+    try:
+        patch = deserializer.deserialize(patch_json)
+    except UnknownReferenceError as error:
+        if doc.models.seen(error.id):  # a model already removed here (as Bokeh: harmless, dropped)
+            return
+        raise
+    for event in patch["events"]:
+        DocumentPatchedEvent.handle_event(doc, event, setter)
+    doc.models.flush_synced(lambda model: not deserializer.has_ref(model))
+
+
+_message_ids = itertools.count()
+
+
+class FrameMessage(patch_doc):
+    """Bokeh's PATCH-DOC message, written out with the standard json module (Bokeh's own looks up two
+    settings for each message's id and content: measurable at hundreds of frames a second)."""
+
+    @property
+    def content_json(self):
+        if not self._content_json:
+            self._content_json = json.dumps(self.content, separators=(",", ":"))
+        return self._content_json
 
 
 def patch_message(doc, events):
-    """One PATCH-DOC message for ``events``, as Bokeh's own ``patch_doc.create`` makes it, with two
-    differences measured on the event loop of a server feeding a class:
-
-    * arrays travel inside the message (base64 of ``stored_gzip``) rather than as separate binary
-      frames: a frame's dozen small arrays were two websocket writes each;
-    * references to models the browser already has are made on demand, not for all ~500 models of
-      the page before every message.
-    """
-    from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
-
+    """One PATCH-DOC message for ``events``, as Bokeh's own ``patch_doc.create`` makes it, but with the
+    references to models the browser already has made on demand, not for all ~500 models of the page
+    before every message. Arrays go as binary buffers, which ``websocket_frames`` writes with the rest."""
     serializer = _FrameSerializer(doc.models)
     content = PatchJson(events=serializer.encode(events))
     doc.models.flush_synced(lambda model: not serializer.has_ref(model))
-    return patch_doc(patch_doc.create_header(), {}, content)
+    message = FrameMessage({"msgid": f"f{next(_message_ids)}", "msgtype": FrameMessage.msgtype}, {}, content)
+    message.add_buffers(*serializer.buffers)
+    return message
 
 
 class _FrameSerializer(Serializer):
-    """Bokeh's serializer with arrays inline, and references to the browser's models made on demand."""
+    """Bokeh's serializer with references to the browser's models made on demand and a fast path for
+    plain values; arrays become binary buffers (``self.buffers``)."""
 
     def __init__(self, models):
-        super().__init__(deferred=False)
+        super().__init__(deferred=True)
         self.models = models
 
     def synced(self, obj):
@@ -205,23 +288,11 @@ class _FrameSerializer(Serializer):
                 "dtype": name, "order": sys.byteorder}
 
     def _encode_bytes(self, obj):
-        # BokehJS reads inline bytes as base64 of gzip: here a gzip of stored blocks, which costs a copy
-        # and a checksum (zlib's level 0 sets up a whole compressor per array, 8% of the loop's time)
-        return {"type": "bytes", "data": base64.b64encode(stored_gzip(obj)).decode("ascii")}
+        # the buffer's id is only looked up within its message: a counter, not Bokeh's make_id with its settings
+        buffer = Buffer(str(len(self._buffers)), obj)
+        self._buffers.append(buffer)
+        return {"type": "bytes", "data": buffer.ref}
 
 
 _PLAIN_DTYPES = {np.dtype(name): name for name in ("uint8", "int8", "uint16", "int16", "uint32", "int32",
                                                     "float32", "float64")}
-_GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 1, 0, 0, 0, 0, 0xFF])  # deflate, no flags, mtime 1, unknown OS
-
-
-def stored_gzip(data):
-    """``data`` (bytes or a contiguous buffer) as a gzip stream of uncompressed deflate blocks."""
-    data = data.tobytes() if isinstance(data, memoryview) else bytes(data)
-    n, size = len(data), 0xFFFF
-    parts = [_GZIP_HEADER]
-    for start in range(0, max(n, 1), size):
-        block = data[start:start + size]
-        parts += [struct.pack("<BHH", start + size >= n, len(block), 0xFFFF ^ len(block)), block]
-    parts.append(struct.pack("<II", zlib.crc32(data), n & 0xFFFFFFFF))
-    return b"".join(parts)

@@ -16,8 +16,9 @@ from lab.playground import MAX_DIAGRAM_UNITS, PlaygroundConfig
 def test_each_link_bias_and_map_shows_its_own_value(dataset, hidden):
     live = LiveTraining(PlaygroundConfig(dataset=dataset, hidden=hidden))
     live._train(20)
-    frame = live._publish()
     view = NetworkView(live)
+    frame = live._publish()  # with the unit maps' colour levels, made as the training thread makes frames
+    assert ("unit_levels" in frame) == live.split.is_2d
     view.update(frame)
     weights = frame["weights"]
     links = view.links.data
@@ -32,6 +33,11 @@ def test_each_link_bias_and_map_shows_its_own_value(dataset, hidden):
     if live.split.is_2d:
         offsets = np.cumsum([0] + live.model.sizes[:-1])
         rows = [offsets[l] + i for l, n in enumerate(shown) for i in range(n)]
+        for image, row in zip(view.units.data["image"], rows, strict=True):
+            np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
+        del frame["unit_levels"]  # a frame made before the view: the levels are made here
+        view.units.data["image"] = [np.zeros((2, 2), np.uint8)] * len(rows)
+        view.update(frame)
         for image, row in zip(view.units.data["image"], rows, strict=True):
             np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
     live.stop()

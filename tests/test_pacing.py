@@ -85,10 +85,21 @@ class FakePage:
         self.transport = type("T", (), {"playing": playing})()
         self.scheduled = False
         self.ticks = 0
-        self.document = type("D", (), {"add_next_tick_callback": lambda _, cb: cb()})()
+        self.busy = False  # its document held by another callback: the frame goes through Bokeh's queue
+        self.queued = 0
+        self.document = type("D", (), {"add_next_tick_callback": lambda _, cb: (self.count_queued(), cb())})()
+
+    def count_queued(self):
+        self.queued += 1
 
     def has_news(self):
         return self.transport.playing
+
+    def frame_here(self):
+        if self.busy:
+            return False
+        self.paced_tick()
+        return True
 
     def paced_tick(self):
         self.scheduled = False
@@ -151,6 +162,20 @@ def test_the_pacer_schedules_presenters_first_and_skips_pages_with_nothing_new()
         pacer.join(page)
     pacer.tick()
     assert order == ["presenter", "student"]  # and the paused page costs nothing
+    assert student.queued == presenter.queued == 0  # made at once, not through Bokeh's queue
+
+
+def test_a_page_whose_document_is_held_gets_its_frame_through_the_queue_once():
+    pacer = pacing.Pacer()
+    page = FakePage()
+    page.busy = True
+    page.paced_tick = lambda: None  # still waiting in the queue: the page stays scheduled
+    pacer.timer = "ticked by hand here"
+    pacer.join(page)
+    pacer.tick()
+    page.clock.last_sent = -1e9
+    pacer.tick()
+    assert page.scheduled and page.queued == 1  # not queued again while one waits
 
 
 def test_a_hidden_tab_gets_no_frames(clock):
@@ -163,13 +188,33 @@ def test_a_hidden_tab_gets_no_frames(clock):
     assert clock.may_ask(20, now)
 
 
+def websocket_messages(data):
+    """The websocket messages in what a server wrote (final, unmasked frames: RFC 6455 5.2)."""
+    messages = []
+    while data:
+        opcode, n, start = data[0] & 0x0F, data[1] & 0x7F, 2
+        assert data[0] & 0x80 and not data[1] & 0x80  # final, not masked
+        if n == 126:
+            n, start = int.from_bytes(data[2:4], "big"), 4
+        elif n == 127:
+            n, start = int.from_bytes(data[2:10], "big"), 10
+        payload, data = data[start:start + n], data[start + n:]
+        messages.append(payload.decode() if opcode == 0x1 else bytes(payload))
+    return messages
+
+
 def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document():
-    """apps.wire.patch_message (arrays inline, references made on demand) against Bokeh's own decoder:
-    a copy of the document patched with it ends up equal to the original, also when a source's data is
-    replaced and then streamed to within one frame (the replacement already carries the streamed row)."""
+    """apps.wire.patch_message (references made on demand, arrays as binary buffers), written as one
+    socket write's websocket frames, read by Bokeh's own receiver: a copy of the document patched with
+    it ends up equal to the original, also when a source's data is replaced and then streamed to within
+    one frame (the replacement already carries the streamed row)."""
+    import asyncio
+
     import numpy as np
     from bokeh.document import Document
     from bokeh.models import ColumnDataSource, Div
+    from bokeh.protocol import Protocol
+    from bokeh.protocol.receiver import Receiver
 
     doc, copy = Document(), Document()
     source = ColumnDataSource(data={"image": [np.zeros((4, 4), np.uint16)], "x": [0.0]}, name="img")
@@ -179,30 +224,101 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     copy.replace_with_json(doc.to_json())
     doc.models.flush_synced()
     doc.hold("combine")
-    source.data = {"image": [np.arange(16, dtype=np.uint16).reshape(4, 4)], "x": [0.5]}
+    source.data = {"image": [np.arange(16, dtype=np.uint16).reshape(4, 4)[::-1]], "x": [0.5]}
     status.text = "epoch 3"
     source.stream({"image": [np.ones((4, 4), np.uint16)], "x": [1.0]})
     events = list(doc.callbacks._held_events)
     doc.callbacks._held_events, doc.callbacks._hold = [], None
     message = wire.patch_message(doc, wire._without_superseded(events))
-    assert message.buffers == []  # everything inside the one message
-    copy.apply_json_patch(message.payload)
+    assert len(message.buffers) == 2  # the two images, as binary frames of the same write
+    parts = websocket_messages(wire.websocket_frames(message))
+    assert len(parts) == 3 + 2 * 2 and isinstance(parts[4], bytes) and isinstance(parts[6], bytes)
+
+    async def receive():
+        receiver = Receiver(Protocol())
+        for part in parts:
+            received = await receiver.consume(part)
+        return received
+
+    received = asyncio.run(receive())
+    assert received.msgtype == "PATCH-DOC" and received.header["num_buffers"] == 2
+    copy.apply_json_patch(received.payload)
     mirrored = copy.get_model_by_name("img").data
-    assert np.array_equal(np.asarray(mirrored["image"][0]).reshape(4, 4), np.arange(16).reshape(4, 4))
+    assert np.array_equal(np.asarray(mirrored["image"][0]).reshape(4, 4), np.arange(16).reshape(4, 4)[::-1])
+    assert np.array_equal(np.asarray(mirrored["image"][1]).reshape(4, 4), np.ones((4, 4)))
     assert list(mirrored["x"]) == [0.5, 1.0]
     assert copy.get_model_by_name("status").text == "epoch 3"
 
 
+def test_a_frame_message_is_the_json_bokeh_would_write():
+    from bokeh.core.json_encoder import serialize_json
+    from bokeh.document import Document
+    from bokeh.models import Div
+
+    doc = Document()
+    div = Div(text="")
+    doc.add_root(div)
+    doc.models.flush_synced()
+    doc.hold("combine")
+    div.text = "naïve ≥ 5 \"quoted\""
+    events = list(doc.callbacks._held_events)
+    doc.callbacks._held_events, doc.callbacks._hold = [], None
+    message = wire.patch_message(doc, events)
+    assert message.content_json == serialize_json(message.payload)
+    assert message.header["msgid"] != wire.patch_message(doc, events).header["msgid"]
+
+
+def test_the_browser_s_messages_decode_as_bokeh_decodes_them():
+    """A document with apps.wire.decode_incoming applies a browser's patch (a frame echo, a model the
+    browser made) as Bokeh's own does; models that Python callbacks add while it is applied stay new, so
+    the next frame sends them whole."""
+    from bokeh.document import Document
+    from bokeh.models import ColumnDataSource, Div
+
+    def pair():
+        docs = []
+        for _ in range(2):
+            doc = Document()
+            ack, box = ColumnDataSource(data={"frame": [0]}, name="ack"), Div(text="", name="box")
+            doc.add_root(ack)
+            doc.add_root(box)
+            doc.models.flush_synced()
+            made = []
+            ack.on_change("data", lambda attr, old, new, doc=doc, made=made: (
+                made.append(Div(text="made here")), doc.add_root(made[-1])))
+            docs.append((doc, made))
+        return docs
+
+    (ours, ours_made), (bokehs, bokehs_made) = pair()
+    wire.decode_incoming(ours)
+    for doc in (ours, bokehs):
+        patch = {"events": [{"kind": "ModelChanged", "model": doc.get_model_by_name("ack").ref, "attr": "data",
+                             "new": {"type": "map", "entries": [["frame", [8]]]}},
+                            {"kind": "ModelChanged", "model": doc.get_model_by_name("box").ref, "attr": "tags",
+                             "new": [{"type": "object", "name": "Div", "id": "c1", "attributes": {"text": "b"}}]}]}
+        doc.apply_json_patch(patch)
+    for doc, made in ((ours, ours_made), (bokehs, bokehs_made)):
+        assert list(doc.get_model_by_name("ack").data["frame"]) == [8]
+        from_browser = doc.get_model_by_name("box").tags[0]
+        assert from_browser.text == "b" and doc.get_model_by_id("c1") is from_browser
+        assert from_browser not in doc.models._new_models  # the browser has it
+        assert made[0] in doc.models._new_models  # still new to the browser
+    assert len(ours.models) == len(bokehs.models)
+    with pytest.raises(Exception, match="reference"):
+        ours.apply_json_patch({"events": [{"kind": "ModelChanged", "model": {"id": "p999999"}, "attr": "text",
+                                           "new": "x"}]})
+
+
 def test_the_frame_serializer_encodes_plain_values_as_bokeh_does():
     """Its fast path for strings, numbers, lists, dicts and arrays gives what Bokeh's own Serializer gives
-    (with the frame's inline bytes): NaN, infinities and integers past 2**53 included, and values inside
+    (with the frame's binary buffers): NaN, infinities and integers past 2**53 included, and values inside
     dicts, tuples, Bokeh's own lists and numpy scalars."""
     from bokeh.core.property.wrappers import PropertyValueList
     from bokeh.core.serialization import Serializer
     from bokeh.document import Document
     from bokeh.models import Div
 
-    class BokehWithInlineBytes(Serializer):
+    class BokehWithTheFramesBuffers(Serializer):
         _encode_bytes = wire._FrameSerializer._encode_bytes
 
     doc = Document()
@@ -217,9 +333,9 @@ def test_the_frame_serializer_encodes_plain_values_as_bokeh_does():
     with pytest.warns(UserWarning, match="out of range"):
         ours = wire._FrameSerializer(doc.models).encode(value)
     with pytest.warns(UserWarning, match="out of range"):
-        bokeh = BokehWithInlineBytes(deferred=False).encode(value)
+        bokeh = BokehWithTheFramesBuffers(deferred=True).encode(value)
     assert ours == bokeh
-    assert ours[20]["entries"][0][1]["array"]["type"] == "bytes"  # the dict's array, inline
+    assert ours[20]["entries"][0][1]["array"] == {"type": "bytes", "data": {"id": "0"}}  # the dict's array
     assert ours[6] == {"type": "number", "value": "nan"} and ours[2] == 1 and ours[4] == float(2 ** 60)
     assert wire._FrameSerializer(doc.models).encode([div]) == [div.ref]  # a synced model: a reference
 
@@ -235,8 +351,9 @@ def test_the_frame_serializer_encodes_arrays_as_bokeh_does(array):
     from bokeh.core.serialization import Serializer
     from bokeh.document import Document
 
-    ours = wire._FrameSerializer(Document().models)
-    assert ours.encode(array) == Serializer._encode_ndarray(ours, array)
+    ours, bokehs = wire._FrameSerializer(Document().models), wire._FrameSerializer(Document().models)
+    assert ours.encode(array) == Serializer._encode_ndarray(bokehs, array)
+    assert [bytes(b.data) for b in ours.buffers] == [bytes(b.data) for b in bokehs.buffers]
 
 
 def test_inside_new_data_every_data_assignment_is_a_change_and_only_there():
@@ -270,22 +387,11 @@ def test_a_layout_marker_is_always_a_frame_the_browser_echoes(clock):
         assert clock.frames % pacing.ECHO_EVERY == 0 and clock.frames > sent_before
 
 
-@pytest.mark.parametrize("size", [0, 1, 4096, 65535, 65536, 200_001])
-def test_arrays_travel_as_a_gzip_stream_that_any_gzip_reader_opens(size):
-    """The frame's inline arrays are gzip streams of stored blocks (BokehJS gunzips every inline array)."""
-    import gzip
-
-    import numpy as np
-
-    data = np.random.default_rng(size).integers(0, 256, size, dtype=np.uint8)
-    assert gzip.decompress(wire.stored_gzip(data.data)) == data.tobytes()
-    assert gzip.decompress(wire.stored_gzip(data.reshape(-1, 1).data)) == data.tobytes()  # 2-D buffer
-
-
+@pytest.mark.parametrize("binary", [False, True])
 @pytest.mark.parametrize("size", [0, 125, 126, 65535, 65536])
-def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(size):
-    """send_in_one_write joins the message's three text frames into one write; each must be the frame
-    tornado's own websocket protocol makes for the same text (the browser reads them as three)."""
+def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(size, binary):
+    """websocket_frames joins the message's frames into one write; each must be the frame tornado's own
+    websocket protocol makes for the same text or bytes (the browser reads them one by one)."""
     from tornado.websocket import WebSocketProtocol13
 
     written = []
@@ -293,5 +399,78 @@ def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(
     protocol.mask_outgoing, protocol._wire_bytes_out = False, 0
     protocol.stream = type("Stream", (), {"write": lambda self, frame: written.append(frame)})()
     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
-    protocol._write_frame(True, 0x1, payload)
-    assert wire.text_frame(payload) == written[0]
+    protocol._write_frame(True, 0x2 if binary else 0x1, payload)
+    assert wire.frame_head(size, binary) + payload == written[0]
+
+
+class FakeSession:
+    """What LivePage.frame_here reads of Bokeh's ServerSession: its lock and its pending writes."""
+
+    def __init__(self):
+        from tornado.locks import Lock
+
+        self._lock, self._pending_writes, self.destroyed, self.blocked = Lock(), None, False, 0
+
+    def block_expiration(self):
+        self.blocked += 1
+
+    def unblock_expiration(self):
+        self.blocked -= 1
+
+
+def live_page(session, frame):
+    page = pacing.LivePage.__new__(pacing.LivePage)
+    page.document = type("D", (), {"session_context": type("C", (), {"_session": session})()})()
+    page.paced_tick = frame
+    return page
+
+
+def test_a_frame_is_made_at_once_as_bokeh_makes_a_locked_callback_and_waits_when_the_document_is_held():
+    import asyncio
+
+    session = FakeSession()
+    seen = []
+    page = live_page(session, lambda: seen.append(session._pending_writes))
+    assert page.frame_here() and seen == [[]]  # inside: the session collects writes, as under its lock
+    assert session._pending_writes is None and wire.free(session._lock)
+
+    async def held():
+        async with session._lock:
+            return page.frame_here()
+
+    assert asyncio.run(held()) is False and seen == [[]]  # another callback holds the document: no frame
+    session.destroyed = True
+    assert not page.frame_here()
+
+
+def test_a_write_that_must_wait_keeps_the_document_held_until_it_is_written():
+    """A busy connection (a slow laptop): the frame's message is written after, in order, and no other
+    callback of the document runs before it went out, as with Bokeh's own locked callbacks."""
+    import asyncio
+
+    session = FakeSession()
+    order = []
+
+    async def write(name, gate):
+        await gate.wait()
+        order.append(name)
+
+    async def run():
+        gate = asyncio.Event()
+        page = live_page(session, lambda: session._pending_writes.append(write("frame", gate)))
+        assert page.frame_here()
+        assert not wire.free(session._lock) and session.blocked == 1
+
+        async def other_callback():
+            async with session._lock:
+                order.append("other callback")
+
+        other = asyncio.ensure_future(other_callback())
+        await asyncio.sleep(0.01)
+        assert order == []
+        gate.set()
+        await other
+        assert order == ["frame", "other callback"]
+        assert wire.free(session._lock) and session.blocked == 0
+
+    asyncio.run(run())

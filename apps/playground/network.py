@@ -31,6 +31,7 @@ class NetworkView:
         offsets = np.cumsum([0] + self.sizes[:-1])
         self.unit_rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
         if self.two_d:  # each unit's output on the input plane, filled by the frames
+            live.prepare["network"] = self.prepare  # their colour levels are made in the training thread
             blank = np.full((2, 2), LEVELS // 2, np.uint8)
             self.units = ColumnDataSource(dict(image=[blank] * len(positions),
                                                x=[x - self.box / 2 for x, _ in positions],
@@ -121,6 +122,10 @@ class NetworkView:
                 a += [f"{v:.4f}" for v in layer["a"][:self.shown[l]]]
         self.neurons.data.update(z=z, a=a)
 
+    def prepare(self, frame):
+        """The shown units' output grids as colour levels (called in the training thread as frames are built)."""
+        return {"unit_levels": levels(frame["unit_grids"][self.unit_rows], -1.0, 1.0)} if "unit_grids" in frame else {}
+
     def update(self, frame):
         weights = frame["weights"]
         top = max((np.abs(W).max() for W, _ in weights), default=1.0) or 1.0
@@ -134,8 +139,8 @@ class NetworkView:
         n_inputs = self.shown[0]
         self.neurons.data.update(bias=[""] * n_inputs + [f"{v:.4f}" for v in b])
         if self.two_d:
-            grids = frame["unit_grids"]
-            images = list(levels(grids[self.unit_rows], -1.0, 1.0))  # one call for all: a frame's cost
+            images = frame.get("unit_levels")
+            images = list(self.prepare(frame)["unit_levels"] if images is None else images)
             self.units.data.update(image=images)
             if not self.zoom_filled:  # until a neuron is hovered, the enlarged one is the output
                 self.zoom_filled = True
