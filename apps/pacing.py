@@ -19,6 +19,7 @@ the clock goes on without the echo.
 """
 
 import json
+import logging
 import os
 import time
 
@@ -31,6 +32,8 @@ from tornado.ioloop import IOLoop
 
 from apps.sessions import SessionPage
 from apps.wire import decode_incoming, free, new_data, one_message
+
+log = logging.getLogger(__name__)
 
 
 class Transport:
@@ -201,9 +204,12 @@ class Pacer:
         for page in self.pages:  # presenters first (see join)
             if page.scheduled:
                 continue
-            if page.clock.may_ask(self.fps_for(page), now) and page.has_news() and not page.frame_here():
-                page.scheduled = True  # its document is busy: the frame waits its turn in Bokeh's queue
-                page.document.add_next_tick_callback(page.paced_tick)
+            try:
+                if page.clock.may_ask(self.fps_for(page), now) and page.has_news() and not page.frame_here():
+                    page.scheduled = True  # its document is busy: the frame waits its turn in Bokeh's queue
+                    page.document.add_next_tick_callback(page.paced_tick)
+            except Exception:  # (the page's own errors become its message: see tick) one page's bug stops no other
+                log.exception("a frame of a page failed")
 
     def _measure(self, now):
         cpu = time.thread_time()  # this timer runs on the event loop's thread: its CPU time

@@ -29,16 +29,19 @@ def test_each_link_bias_and_map_shows_its_own_value(dataset, hidden):
         assert w == np.float32(weights[l][0][i, j])
     shown = view.shown
     expected = [np.float32(b) for l, (_, bias) in enumerate(weights) for b in bias[:shown[l + 1]]]
-    assert list(view.biases.data["b"]) == expected
+    neurons = view.neurons.data
+    assert list(neurons["b"][view.n_inputs:]) == expected and not any(neurons["b"][:view.n_inputs])
+    assert neurons["bias"][view.n_inputs:] == [f"{b:.4f}" for b in expected]
+    assert np.isnan(neurons["bx"][:view.n_inputs]).all() and not np.isnan(neurons["bx"][view.n_inputs:]).any()
     if live.split.is_2d:
         offsets = np.cumsum([0] + live.model.sizes[:-1])
         rows = [offsets[l] + i for l, n in enumerate(shown) for i in range(n)]
-        for image, row in zip(view.units.data["image"], rows, strict=True):
+        for image, row in zip(view.neurons.data["image"], rows, strict=True):
             np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
         del frame["unit_levels"]  # a frame made before the view: the levels are made here
-        view.units.data["image"] = [np.zeros((2, 2), np.uint8)] * len(rows)
+        view.neurons.data["image"] = [np.zeros((2, 2), np.uint8)] * len(rows)
         view.update(frame)
-        for image, row in zip(view.units.data["image"], rows, strict=True):
+        for image, row in zip(view.neurons.data["image"], rows, strict=True):
             np.testing.assert_array_equal(image, levels(frame["unit_grids"][row], -1.0, 1.0))
     live.stop()
 

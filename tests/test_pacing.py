@@ -474,3 +474,18 @@ def test_a_write_that_must_wait_keeps_the_document_held_until_it_is_written():
         assert wire.free(session._lock) and session.blocked == 0
 
     asyncio.run(run())
+
+
+def test_a_page_whose_frame_fails_stops_no_other_page(caplog):
+    pacer = pacing.Pacer()
+    broken, other = FakePage(), FakePage()
+
+    def fail():
+        raise RuntimeError("a bug in one page's views")
+
+    broken.paced_tick = fail
+    pacer.timer = "ticked by hand here"
+    for page in (broken, other):
+        pacer.join(page)
+    pacer.tick()
+    assert other.ticks == 1 and "a frame of a page failed" in caplog.text

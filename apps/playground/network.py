@@ -30,17 +30,25 @@ class NetworkView:
         positions = [pos for layer in self.positions for pos in layer]
         offsets = np.cumsum([0] + self.sizes[:-1])
         self.unit_rows = [offsets[l] + i for l, n in enumerate(self.shown) for i in range(n)]
+        self.n_inputs = self.shown[0]
+        # one source for every shown neuron, whatever a frame changes of it (its map, its bias, the numbers
+        # its hover shows): one change per frame, not one per kind. Biases: a small square at the neuron's
+        # lower left, coloured by sign and sized by |b| (inputs have none: no place, so nothing is drawn).
+        n, corner = len(positions), self.box / 2
+        names = [("input " if l == 0 else "output " if l == len(self.shown) - 1 else f"layer {l} ") + f"unit {i + 1}"
+                 for l, n_l in enumerate(self.shown) for i in range(n_l)]
+        neurons = dict(x=[x for x, _ in positions], y=[y for _, y in positions], label=names,
+                       bias=[""] * n, z=["(click a point)"] * n, a=[""] * n,
+                       b=np.zeros(n, np.float32), size=np.full(n, 4.0, np.float32),
+                       bx=[np.nan if i < self.n_inputs else x - corner for i, (x, _) in enumerate(positions)],
+                       by=[np.nan if i < self.n_inputs else y - corner for i, (_, y) in enumerate(positions)])
         if self.two_d:  # each unit's output on the input plane, filled by the frames
             live.prepare["network"] = self.prepare  # their colour levels are made in the training thread
-            blank = np.full((2, 2), LEVELS // 2, np.uint8)
-            self.units = ColumnDataSource(dict(image=[blank] * len(positions),
-                                               x=[x - self.box / 2 for x, _ in positions],
-                                               y=[y - self.box / 2 for _, y in positions],
-                                               dw=[self.box] * len(positions), dh=[self.box] * len(positions)),
-                                          name="network_units")
+            neurons.update(image=[np.full((2, 2), LEVELS // 2, np.uint8)] * n, ix=[x - corner for x, _ in positions],
+                           iy=[y - corner for _, y in positions], dw=[self.box] * n, dh=[self.box] * n)
         else:
-            self.units = ColumnDataSource(dict(cx=[x for x, _ in positions], cy=[y for _, y in positions],
-                                               color=[LIGHT] * len(positions)), name="network_units")
+            neurons.update(color=[LIGHT] * n)
+        self.neurons = ColumnDataSource(neurons, name="network_neurons")
         # the links' places and labels never change: set once; a frame sends only weights and widths
         ends = [(l, i, j, a, b) for l in range(len(self.shown) - 1)
                 for i, a in enumerate(self.positions[l]) for j, b in enumerate(self.positions[l + 1])]
@@ -61,28 +69,15 @@ class NetworkView:
                                line_color={"field": "w", "transform": self.sign})
         p.add_tools(HoverTool(renderers=[link_glyph], tooltips=[("link", "@label"), ("w", "@w{0.000}")]))
         if self.two_d:
-            p.image("image", x="x", y="y", dw="dw", dh="dh", source=self.units, color_mapper=self.mapper)
+            p.image("image", x="ix", y="iy", dw="dw", dh="dh", source=self.neurons, color_mapper=self.mapper)
         else:
-            p.scatter("cx", "cy", source=self.units, size=8, fill_color="color", line_color="#555")
-        for l, (n, shown) in enumerate(zip(self.sizes, self.shown)):
-            if n > shown:
-                p.text([2.0 * l], [-0.9], [f"+{n - shown} more"], text_font_size="9px", text_align="center")
-        # biases: a small square at each neuron's lower left, coloured by sign, sized by |b|
-        hidden = [(l, i, pos) for l in range(1, len(self.shown)) for i, pos in enumerate(self.positions[l])]
-        corner = self.box / 2
-        self.biases = ColumnDataSource(dict(x=[x - corner for _, _, (x, _) in hidden],
-                                            y=[y - corner for _, _, (_, y) in hidden],
-                                            b=np.zeros(len(hidden)), size=np.full(len(hidden), 4.0)),
-                                       name="network_biases")
-        p.scatter("x", "y", source=self.biases, marker="square", size="size", line_color="white", line_width=0.5,
+            p.scatter("x", "y", source=self.neurons, size=8, fill_color="color", line_color="#555")
+        for l, (n_l, shown) in enumerate(zip(self.sizes, self.shown)):
+            if n_l > shown:
+                p.text([2.0 * l], [-0.9], [f"+{n_l - shown} more"], text_font_size="9px", text_align="center")
+        p.scatter("bx", "by", source=self.neurons, marker="square", size="size", line_color="white", line_width=0.5,
                   fill_color={"field": "b", "transform": self.sign})
         # hovering a neuron: its name, bias, and z, a for the selected point; enlarged beside the diagram
-        self.neurons = ColumnDataSource(dict(
-            x=[x for x, _ in positions], y=[y for _, y in positions],
-            label=[("input " if l == 0 else "output " if l == len(self.shown) - 1 else f"layer {l} ") + f"unit {i + 1}"
-                   for l, n in enumerate(self.shown) for i in range(n)],
-            bias=["" for _ in positions], z=["(click a point)" for _ in positions], a=["" for _ in positions]),
-            name="network_neurons")
         hot = p.rect("x", "y", width=self.box, height=self.box, source=self.neurons, fill_alpha=0.0, line_alpha=0.0,
                      hover_line_alpha=1.0, hover_line_color="black")
         neuron_hover = HoverTool(renderers=[hot], tooltips=[("neuron", "@label"), ("bias", "@bias"), ("z", "@z"),
@@ -97,11 +92,10 @@ class NetworkView:
             zoom = _figure("Hover a neuron", "network_zoom_figure", axes=False, width=ZOOM + 20, height=ZOOM + 40,
                            x_range=Range1d(0, 1), y_range=Range1d(0, 1))
             zoom.image("image", x=0, y=0, dw=1, dh=1, source=self.zoom_image, color_mapper=self.mapper)
-            neuron_hover.callback = CustomJS(args=dict(units=self.units, neurons=self.neurons, zoom=self.zoom_image,
-                                                      fig=zoom), code="""
+            neuron_hover.callback = CustomJS(args=dict(neurons=self.neurons, zoom=self.zoom_image, fig=zoom), code="""
                 const i = cb_data.index.indices[0];
                 if (i === undefined) return;
-                zoom.data = {image: [units.data.image[i]]};
+                zoom.data = {image: [neurons.data.image[i]]};
                 fig.title.text = neurons.data.label[i];""")
             self.zoom = zoom
             self.layout = row(p, zoom)
@@ -134,15 +128,15 @@ class NetworkView:
         w = np.concatenate([W[:shown[l], :shown[l + 1]].ravel() for l, (W, _) in enumerate(weights)])
         w = w.astype(np.float32)
         self.links.data.update(w=w, width=0.3 + 4.0 * np.abs(w) / np.float32(top))
-        b = np.concatenate([bias[:shown[l + 1]] for l, (_, bias) in enumerate(weights)]).astype(np.float32)
-        self.biases.data.update(b=b, size=3.0 + 7.0 * np.minimum(np.abs(b) / np.float32(top), 1.0))
-        n_inputs = self.shown[0]
-        self.neurons.data.update(bias=[""] * n_inputs + [f"{v:.4f}" for v in b])
+        hidden = np.concatenate([bias[:shown[l + 1]] for l, (_, bias) in enumerate(weights)]).astype(np.float32)
+        b = np.concatenate([np.zeros(self.n_inputs, np.float32), hidden])
+        change = dict(b=b, size=3.0 + 7.0 * np.minimum(np.abs(b) / np.float32(top), 1.0),
+                      bias=[""] * self.n_inputs + [f"{v:.4f}" for v in hidden])
         if self.two_d:
             images = frame.get("unit_levels")
-            images = list(self.prepare(frame)["unit_levels"] if images is None else images)
-            self.units.data.update(image=images)
-            if not self.zoom_filled:  # until a neuron is hovered, the enlarged one is the output
-                self.zoom_filled = True
-                self.zoom_image.data = {"image": [images[-1]]}
-                self.zoom.title.text = self.neurons.data["label"][-1] + " (hover a neuron)"
+            change["image"] = list(self.prepare(frame)["unit_levels"] if images is None else images)
+        self.neurons.data.update(**change)
+        if self.two_d and not self.zoom_filled:  # until a neuron is hovered, the enlarged one is the output
+            self.zoom_filled = True
+            self.zoom_image.data = {"image": [change["image"][-1]]}
+            self.zoom.title.text = self.neurons.data["label"][-1] + " (hover a neuron)"

@@ -86,7 +86,7 @@ def test_url_restores_a_configuration(server, page, console):
     assert page.get_by_label("Optimizer name").input_value() == "adam"
     page.get_by_text("Beta1").first.wait_for()
     assert page.get_by_label("Batch size").input_value() == "17"
-    units = model_data(page, "network_units", "x")
+    units = model_data(page, "network_neurons", "x")
     assert len(units) == 3 + 6 + 5 + 4 + 1  # three input features, three hidden layers, one output
     assert console == []
 
@@ -138,10 +138,10 @@ def test_compare_and_reset_rebuild_every_view(server, page, console):
     assert wait_until(lambda: len(_newest(page, "compare_curve", "train") or []) > 3)
     assert wait_until(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
     # every neuron of the rebuilt diagram has its heatmap: 2 inputs + 8 + 8 + 1 output
-    assert _newest(page, "network_units", "image") == [16 * 16] * 19
+    assert _newest(page, "network_neurons", "image") == [16 * 16] * 19
     page.get_by_role("button", name="❚❚ Pause").click()
     page.get_by_role("button", name="Reset").click()
-    assert wait_until(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19
+    assert wait_until(lambda: _newest(page, "network_neurons", "image") == [16 * 16] * 19
                  and len(_newest(page, "loss_curve", "train") or []) == 1)  # epoch 0 only
     assert _newest(page, "boundary_image_compared", "image") in (None, [64 * 64])
     time.sleep(1.0)
@@ -156,15 +156,15 @@ def test_rebuilt_views_get_their_data_even_when_their_layout_arrives_late(server
     page.add_init_script(HOLD_SCRIPT)
     page.goto(server.url + XOR)
     wait_for_app(page)
-    assert wait_until(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19)
+    assert wait_until(lambda: _newest(page, "network_neurons", "image") == [16 * 16] * 19)
     held = lambda: page.evaluate("() => [window.__labHeld, window.__labReleased]")  # noqa: E731
     page.get_by_role("button", name="▶ Play").click()
     assert wait_until(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
     # Reset while playing: the rebuilt diagram, curves and boundary arrive late
-    hold_next_message(page, "network_units")
+    hold_next_message(page, "network_neurons")
     page.get_by_role("button", name="Reset").click()
     assert wait_until(lambda: held() == [1, 1]), "the new layout was held and released"
-    assert wait_until(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19)
+    assert wait_until(lambda: _newest(page, "network_neurons", "image") == [16 * 16] * 19)
     # Compare: the compared boundary arrives late
     hold_next_message(page, "boundary_image_compared")
     page.get_by_role("button", name="Compare (same init)").click()
@@ -173,11 +173,11 @@ def test_rebuilt_views_get_their_data_even_when_their_layout_arrives_late(server
     page.get_by_role("button", name="▶ Play").click()
     assert wait_until(lambda: len(_newest(page, "compare_curve", "train") or []) > 3)
     # an activation change rebuilds every view
-    hold_next_message(page, "network_units")
+    hold_next_message(page, "network_neurons")
     page.get_by_label("Activation").fill("relu")
     page.get_by_label("Activation").press("Enter")
     assert wait_until(lambda: held() == [3, 3])
-    assert wait_until(lambda: _newest(page, "network_units", "image") == [16 * 16] * 19)
+    assert wait_until(lambda: _newest(page, "network_neurons", "image") == [16 * 16] * 19)
     page.get_by_role("button", name="▶ Play").click()
     assert wait_until(lambda: len(_newest(page, "loss_curve", "train") or []) > 3)
     assert console == []
