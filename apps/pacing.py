@@ -151,7 +151,8 @@ class Pacer:
     """Shares the event loop's frames among the live pages of one server process.
 
     Every ``PERIOD`` seconds (one timer for the whole process) it asks each page whether it has
-    something new and may send it, and schedules that page's frame on its document. Every
+    something new and may send it, and makes that page's frame (``LivePage.frame_here``; through Bokeh's
+    queue when another callback holds the page's document). Every
     ``WINDOW`` seconds it measures two loads: the event loop's (its thread's CPU time over wall
     time) and the machine's (busy share of all cores, from /proc/stat where there is one: training
     threads, other server processes, a browser on the same machine; niced work does not count). It

@@ -188,6 +188,16 @@ def test_a_hidden_tab_gets_no_frames(clock):
     assert clock.may_ask(20, now)
 
 
+def run_apart(coroutine):
+    """Runs a coroutine on an event loop of its own, in a thread: after the browser tests, Playwright
+    leaves a loop running in pytest's thread, where asyncio.run refuses to start another."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def websocket_messages(data):
     """The websocket messages in what a server wrote (final, unmasked frames: RFC 6455 5.2)."""
     messages = []
@@ -208,7 +218,6 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
     socket write's websocket frames, read by Bokeh's own receiver: a copy of the document patched with
     it ends up equal to the original, also when a source's data is replaced and then streamed to within
     one frame (the replacement already carries the streamed row)."""
-    import asyncio
 
     import numpy as np
     from bokeh.document import Document
@@ -240,7 +249,7 @@ def test_a_frame_message_carries_every_change_and_decodes_to_the_same_document()
             received = await receiver.consume(part)
         return received
 
-    received = asyncio.run(receive())
+    received = run_apart(receive())
     assert received.msgtype == "PATCH-DOC" and received.header["num_buffers"] == 2
     copy.apply_json_patch(received.payload)
     mirrored = copy.get_model_by_name("img").data
@@ -426,7 +435,6 @@ def live_page(session, frame):
 
 
 def test_a_frame_is_made_at_once_as_bokeh_makes_a_locked_callback_and_waits_when_the_document_is_held():
-    import asyncio
 
     session = FakeSession()
     seen = []
@@ -438,7 +446,7 @@ def test_a_frame_is_made_at_once_as_bokeh_makes_a_locked_callback_and_waits_when
         async with session._lock:
             return page.frame_here()
 
-    assert asyncio.run(held()) is False and seen == [[]]  # another callback holds the document: no frame
+    assert run_apart(held()) is False and seen == [[]]  # another callback holds the document: no frame
     session.destroyed = True
     assert not page.frame_here()
 
@@ -473,7 +481,7 @@ def test_a_write_that_must_wait_keeps_the_document_held_until_it_is_written():
         assert order == ["frame", "other callback"]
         assert wire.free(session._lock) and session.blocked == 0
 
-    asyncio.run(run())
+    run_apart(run())
 
 
 def test_a_page_whose_frame_fails_stops_no_other_page(caplog):
