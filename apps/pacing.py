@@ -25,13 +25,12 @@ import time
 
 import panel as pn
 from bokeh.core.property.validation import validate
-from bokeh.io.doc import patch_curdoc
 from bokeh.models import ColumnDataSource, CustomJS
 from panel.io.state import set_curdoc
-from tornado.ioloop import IOLoop
+from tornado.ioloop import PeriodicCallback
 
 from apps.sessions import SessionPage
-from apps.wire import decode_incoming, free, new_data, one_message
+from apps.wire import decode_incoming, new_data, one_message, run_locked_now
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +185,6 @@ class Pacer:
         self.pages.append(page)
         self.pages.sort(key=lambda p: not p.presenter)  # presenters first: a frame scheduled earlier is sent earlier
         if self.timer is None:
-            from tornado.ioloop import PeriodicCallback
-
             self.timer = PeriodicCallback(self.tick, 1000 * self.PERIOD)
             self.timer.start()
 
@@ -334,25 +331,9 @@ class LivePage(SessionPage):
         return "" if fps >= self.clock.max_fps else f" · shared server: {fps:.0f} frames/s"
 
     def frame_here(self):
-        """The pacer's frame, made at once in the pacer's own callback (the event loop's thread), when
-        nothing holds the page's document: what Bokeh does for a locked callback, without its queue, its
-        coroutine and its lock (their machinery was a seventh of the event loop's time, profiled with a
-        class connected). False when the document is held (a callback waiting on a write): the frame must
-        wait its turn."""
-        session = getattr(self.document.session_context, "_session", None)
-        if session is None or session.destroyed or not free(session._lock) or session._pending_writes is not None:
-            return False
-        session._pending_writes = []  # the document's lock, as Bokeh's callbacks hold it (nothing runs between)
-        try:
-            with patch_curdoc(self.document):
-                self.paced_tick()
-        finally:
-            writes, session._pending_writes = session._pending_writes, None
-        if writes:  # a connection was busy (a slow laptop): written in order, the document held until then
-            session._lock.acquire()  # free (see above): taken now, before any other callback
-            session.block_expiration()
-            IOLoop.current().spawn_callback(_write_then_release, session, writes)
-        return True
+        """The pacer's frame, made at once in the pacer's own callback when nothing holds the page's
+        document (apps.wire.run_locked_now); False when something does: the frame must wait its turn."""
+        return run_locked_now(self.document, self.paced_tick)
 
     def paced_tick(self):
         """The pacer's frame, on the document's own thread with its lock: one message to the browser."""
@@ -374,11 +355,3 @@ class LivePage(SessionPage):
         except Exception as err:  # keep going; show what happened
             self.messages.show(f"Display error: {type(err).__name__}: {err}", "danger")
 
-
-async def _write_then_release(session, writes):
-    try:
-        for write in writes:
-            await write
-    finally:
-        session._lock.release()
-        session.unblock_expiration()
