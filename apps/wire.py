@@ -10,6 +10,8 @@ bounds how many students one server feeds. Here:
   where the connection is busy);
 * ``decode_incoming``: the browser's messages (its frame echoes) are decoded without Bokeh's table of
   every model of the page;
+* ``behind_panel``: a message made after one that Panel queued is written after it (frames, and Bokeh's
+  own messages for changes to Bokeh models), so the browser never meets a model before its definition;
 * ``new_data``: a frame's data is taken as new, without Bokeh comparing it with the old data first.
 """
 
@@ -35,7 +37,9 @@ from bokeh.io.doc import patch_curdoc
 from bokeh.model import Model
 from bokeh.models import ColumnDataSource
 from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
+from bokeh.server.connection import ServerConnection
 from bokeh.settings import settings
+from panel.io import document as panel_document
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
@@ -119,9 +123,45 @@ def _deliver(doc, session, events):
     if session._subscribed_connections:
         message = patch_message(doc, events)
         for connection in session._subscribed_connections:
-            # at once, unless something of this callback waits to be written first (then after it, as Bokeh does)
+            # at once, unless something of this callback waits to be written first (then after it, as Bokeh
+            # does) or Panel holds messages made before it (then in Panel's queue)
+            if behind_panel(doc, connection, message):
+                continue
             if session._pending_writes or not write_now(connection._socket, message):
                 session._pending_writes.append(send(connection._socket, message))
+
+
+def behind_panel(doc, connection, message):
+    """Puts ``message`` in Panel's queue of messages made for ``doc`` and not yet written, after them, and
+    says so (True); False when Panel holds none.
+
+    Panel writes a callback's changes to Panel objects itself: at once, or, when the connection is busy,
+    as messages it makes now and writes later from a queue it polls every 10 ms. A message made after one
+    of those refers to the models it brings as already known to the browser, but Bokeh's write lock let
+    it go first, and the browser threw "reference ... isn't known" and dropped the change. Seen on a
+    busy machine: after "Use formula", the race page's paths and heads (Bokeh sources) were written before
+    the new figures holding them."""
+    queued = getattr(panel_document, "_WRITE_MSGS", {}).get(doc)
+    if queued is None:
+        return False
+    queued.setdefault(connection, []).append(message)
+    return True
+
+
+def _send_patch_document(connection, event):
+    # Bokeh's ServerConnection.send_patch_document (the message for one change to a Bokeh model of a
+    # session's document), written after any messages Panel made before it (see behind_panel)
+    message = connection.protocol.create("PATCH-DOC", [event])
+    if behind_panel(connection.session.document, connection, message):
+        return _queued()
+    return connection._socket.send_message(message)
+
+
+async def _queued():
+    pass  # the session awaits each write; Panel's queue writes this one
+
+
+ServerConnection.send_patch_document = _send_patch_document
 
 
 def run_locked_now(doc, callback):

@@ -210,3 +210,51 @@ def test_a_frame_message_is_written_as_the_websocket_frames_tornado_would_write(
     payload = bytes(range(256)) * (size // 256) + bytes(size % 256)
     protocol._write_frame(True, 0x2 if binary else 0x1, payload)
     assert wire.frame_head(size, binary) + payload == written[0]
+
+
+def test_messages_made_after_one_panel_queued_are_written_after_it():
+    """Panel makes a message at once and writes it from a queue when the connection is busy. Bokeh's
+    message for a later change to a Bokeh model, and a frame, refer to what that message brings: they go
+    into Panel's queue behind it, not straight to the browser (which would meet the models before their
+    definition). With nothing queued they are written as before."""
+    from types import SimpleNamespace
+
+    from bokeh.document import Document
+    from bokeh.models import Div
+    from bokeh.protocol import Protocol
+    from bokeh.server.connection import ServerConnection
+    from panel.io import document as panel_document
+
+    class Socket:
+        def __init__(self):
+            self.sent = []
+
+        async def send_message(self, message):
+            self.sent.append(message)
+
+    doc, box = Document(), Div(text="")
+    doc.add_root(box)
+    doc.models.flush_synced()
+    events = []
+    doc.on_change(lambda event: events.append(event))
+    box.text = "after the figures"
+    socket = Socket()
+    session = SimpleNamespace(document=doc, subscribe=lambda connection: None, _subscribed_connections=[],
+                              _pending_writes=[])
+    connection = ServerConnection(Protocol(), socket, None, session)
+    session._subscribed_connections.append(connection)
+
+    run_apart(connection.send_patch_document(events[0]))  # nothing queued: written as Bokeh writes it
+    assert [m.content["events"][0]["new"] for m in socket.sent] == ["after the figures"]
+
+    earlier = connection.protocol.create("PATCH-DOC", events)
+    panel_document._WRITE_MSGS[doc] = {connection: [earlier]}
+    try:
+        run_apart(connection.send_patch_document(events[0]))
+        wire._deliver(doc, session, events)  # a frame
+        queue = panel_document._WRITE_MSGS[doc][connection]
+    finally:
+        panel_document._WRITE_MSGS.pop(doc, None)
+    assert len(socket.sent) == 1 and session._pending_writes == []
+    assert queue[0] is earlier and len(queue) == 3
+    assert [m.content["events"][0]["new"] for m in queue[1:]] == ["after the figures"] * 2
