@@ -131,6 +131,11 @@ def _deliver(doc, session, events):
                 session._pending_writes.append(send(connection._socket, message))
 
 
+# Panel's queue, as Panel 1.9 keeps it (without it, messages are written as Bokeh writes them)
+_PANEL_QUEUE = all(hasattr(panel_document, name)
+                   for name in ("_WRITE_MSGS", "_WRITE_BLOCK", "_dispatch_write_task", "_dispatch_msgs"))
+
+
 def behind_panel(doc, connection, message):
     """Puts ``message`` in Panel's queue of messages made for ``doc`` and not yet written, after them, and
     says so (True); False when Panel holds none.
@@ -140,11 +145,14 @@ def behind_panel(doc, connection, message):
     of those refers to the models it brings as already known to the browser, but Bokeh's write lock let
     it go first, and the browser threw "reference ... isn't known" and dropped the change. Seen on a
     busy machine: after "Use formula", the race page's paths and heads (Bokeh sources) were written before
-    the new figures holding them."""
-    queued = getattr(panel_document, "_WRITE_MSGS", {}).get(doc)
+    the new figures holding them. The queue is dispatched again, as Panel does for each message it queues:
+    a message never waits on Panel's next change to be written."""
+    queued = panel_document._WRITE_MSGS.get(doc) if _PANEL_QUEUE else None
     if queued is None:
         return False
     queued.setdefault(connection, []).append(message)
+    panel_document._WRITE_BLOCK[doc] = True
+    panel_document._dispatch_write_task(doc, panel_document._dispatch_msgs, doc)
     return True
 
 

@@ -247,14 +247,21 @@ def test_messages_made_after_one_panel_queued_are_written_after_it():
     run_apart(connection.send_patch_document(events[0]))  # nothing queued: written as Bokeh writes it
     assert [m.content["events"][0]["new"] for m in socket.sent] == ["after the figures"]
 
-    earlier = connection.protocol.create("PATCH-DOC", events)
-    panel_document._WRITE_MSGS[doc] = {connection: [earlier]}
-    try:
-        run_apart(connection.send_patch_document(events[0]))
-        wire._deliver(doc, session, events)  # a frame
-        queue = panel_document._WRITE_MSGS[doc][connection]
-    finally:
-        panel_document._WRITE_MSGS.pop(doc, None)
+    async def with_panel_queue():
+        earlier = connection.protocol.create("PATCH-DOC", events)
+        panel_document._WRITE_MSGS[doc] = {connection: [earlier]}
+        panel_document._WRITE_BLOCK.pop(doc, None)  # (as when Panel's last write task ended meanwhile)
+        try:
+            await connection.send_patch_document(events[0])
+            wire._deliver(doc, session, events)  # a frame
+            # checked before Panel's write tasks run: they would write to this fake socket
+            return earlier, panel_document._WRITE_MSGS[doc][connection], panel_document._WRITE_BLOCK.get(doc)
+        finally:
+            panel_document._WRITE_MSGS.pop(doc, None)
+            panel_document._WRITE_BLOCK.pop(doc, None)
+
+    earlier, queue, blocked = run_apart(with_panel_queue())
     assert len(socket.sent) == 1 and session._pending_writes == []
     assert queue[0] is earlier and len(queue) == 3
     assert [m.content["events"][0]["new"] for m in queue[1:]] == ["after the figures"] * 2
+    assert blocked  # Panel's queue is dispatched again for them
