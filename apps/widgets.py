@@ -13,6 +13,8 @@ import param
 from bokeh.models import ColumnDataSource, DataRange1d
 from bokeh.plotting import figure as bokeh_figure
 
+from apps.wire import held_when_unlocked
+
 log = logging.getLogger("lab.apps")
 LOG_PARAMETERS = ("learning_rate",)
 MAX_MESSAGE = 600
@@ -145,7 +147,8 @@ class Messages:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
             try:
-                return fn(*args, **kwargs)
+                with held_when_unlocked():  # (Panel runs some callbacks without the document's lock)
+                    return fn(*args, **kwargs)
             except ValueError as err:
                 self.show(str(err), "danger")
             except Exception as err:  # a bug must not leave the page broken

@@ -12,7 +12,9 @@ bounds how many students one server feeds. Here:
   every model of the page;
 * ``behind_panel``: a message made after one that Panel queued is written after it (frames, and Bokeh's
   own messages for changes to Bokeh models), so the browser never meets a model before its definition;
-* ``new_data``: a frame's data is taken as new, without Bokeh comparing it with the old data first.
+* ``new_data``: a frame's data is taken as new, without Bokeh comparing it with the old data first;
+* ``held_when_unlocked``: a page callback that Panel runs without the document's lock still reaches the
+  browser (Panel writes its changes), where Bokeh would refuse them.
 """
 
 import itertools
@@ -40,6 +42,7 @@ from bokeh.protocol.messages.patch_doc import PatchJson, patch_doc
 from bokeh.server.connection import ServerConnection
 from bokeh.settings import settings
 from panel.io import document as panel_document
+from panel.io.state import state
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
@@ -96,6 +99,26 @@ def new_data():
 
 def _differs(new, old):
     return False
+
+
+@contextmanager
+def held_when_unlocked():
+    """Inside, the current document's changes are held and written by Panel when the code runs without the
+    document's lock; elsewhere (a locked callback, a frame, a notebook) nothing changes.
+
+    Panel runs a widget's change without the lock when a click arrives while the change still waits out
+    its debounce (a student sets "N points" and presses "Regenerate data" at once): the click's coroutine
+    runs the change first. Panel writes its own objects' changes there, but a change to a Bokeh model
+    (the URL's source, a view's data) reaches Bokeh's session, which raises "_pending_writes should be
+    non-None": the callback stopped halfway, with "Something went wrong" in the page."""
+    doc = state.curdoc
+    context = getattr(doc, "session_context", None) if doc is not None else None
+    session = getattr(context, "_session", None)
+    if session is None or session._pending_writes is not None or doc.callbacks.hold_value is not None:
+        yield
+        return
+    with panel_document.hold(doc):
+        yield
 
 
 def _without_superseded(events):

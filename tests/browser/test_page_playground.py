@@ -3,7 +3,8 @@ reports divergence, restores a configuration from the URL, stops training when t
 
 import time
 
-from conftest import ARTIFACTS, HOLD_SCRIPT, ROOT, current_url, hold_next_message, model_data, wait_for_app, wait_until
+from conftest import (ARTIFACTS, HOLD_SCRIPT, ROOT, current_url, hold_next_message, message, model_data, wait_for_app,
+                      wait_until)
 
 XOR = "?page=playground&dataset=xor&hidden=8,8&activation=tanh&opt.learning_rate=0.1"
 
@@ -233,3 +234,20 @@ def test_uploads_state_their_limit_say_what_failed_and_load_100_mb(server, page,
     page.get_by_role("button", name="Step (1 epoch)").click()  # the session kept working
     assert wait_until(lambda: "epoch 1" in (_html_text(page, "status") or ""), 300)
     assert console == []
+
+
+def test_a_setting_changed_and_a_button_pressed_at_once_both_take_effect(server, page, console):
+    """A click that arrives while a setting's change still waits out Panel's debounce makes Panel run the
+    change without the document's lock; the page's callback still completes (it failed halfway, with
+    "Something went wrong", when it changed a Bokeh model there)."""
+    page.goto(server.url + "?page=playground")
+    wait_for_app(page)
+    logged = len(server.output())
+    box = page.get_by_label("N points")
+    for n in (310, 320, 330, 340, 350):
+        box.fill(str(n))
+        box.press("Enter")
+        page.get_by_role("button", name="Regenerate data").click()  # at once: within the debounce
+        assert wait_until(lambda: f"n_points={n}" in current_url(page), 60), current_url(page)
+    failed = [line for line in server.output()[logged:].splitlines() if "failed" in line]
+    assert failed == [] and "went wrong" not in message(page) and console == []
