@@ -3,8 +3,17 @@ reports divergence, restores a configuration from the URL, stops training when t
 
 import time
 
-from conftest import (ARTIFACTS, HOLD_SCRIPT, ROOT, current_url, hold_next_message, message, model_data, wait_for_app,
-                      wait_until)
+from conftest import (
+    ARTIFACTS,
+    HOLD_SCRIPT,
+    ROOT,
+    current_url,
+    hold_next_message,
+    message,
+    model_data,
+    wait_for_app,
+    wait_until,
+)
 
 XOR = "?page=playground&dataset=xor&hidden=8,8&activation=tanh&opt.learning_rate=0.1"
 
