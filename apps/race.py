@@ -10,7 +10,7 @@ from apps.pacing import FrameClock, LivePage, Transport
 from apps.race_racers import RacerCards
 from apps.race_views import RaceViews
 from apps.urlstate import UrlState
-from apps.widgets import Messages, flow, param_widgets, settings_card
+from apps.widgets import Messages, flow, literal, param_widgets, settings_card
 from lab import race, surfaces
 from lab.race.config import NO_PRESET, RaceConfig
 
@@ -100,7 +100,8 @@ class RacePage(LivePage):
     # ----- surfaces and presets ----------------------------------------------------------------------
     def load_race(self, new_race, note=""):
         self.race = new_race
-        self.note.object = note or self.race.surface.description
+        # (a description is plain text, a formula's quotes what the user typed: x**2 is not bold 'x' and '2')
+        self.note.object = note or literal(self.race.surface.description)
         self.racers.rebuild()
         self.build_figures()
 

@@ -12,6 +12,7 @@ from bokeh.models import (
     ColumnDataSource,
     Div,
     HoverTool,
+    Label,
     LinearColorMapper,
     LogColorMapper,
     PointDrawTool,
@@ -55,9 +56,14 @@ class RaceViews:
         loss_fig.multi_line("xs", "ys", color="color", source=self.losses, line_width=2)
         loss_fig.xaxis.axis_label = "iteration"
         dist_fig = figure(title="Distance to the minimum", y_axis_type="log", width=420, height=280,
-                          toolbar_location=None)
+                          toolbar_location=None, name="race_distance_figure")
         self.distances = empty_source("race_distances", "xs", "ys", "color")
         dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
+        if s.minimum is None:  # (a formula of your own, the saddle): say why the plot stays empty
+            dist_fig.title.text = "Distance to the minimum: none known for this surface"
+            dist_fig.add_layout(Label(x=210, y=140, x_units="screen", y_units="screen", text_align="center",
+                                      text="no known minimum to measure from", text_color="#666666",
+                                      text_font_size="13px", name="race_no_minimum"))
         rows = [flow(main, pn.Column(loss_fig, dist_fig))]
         extras = [pn.pane.Bokeh(self.effective)]
         if s.dim == 1:

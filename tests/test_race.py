@@ -121,3 +121,15 @@ def test_race_config_rejects_bad_urls_with_value_errors(query, message):
 
     with pytest.raises(ValueError, match=message):
         RaceConfig().from_query(query)
+
+
+def test_a_link_tells_the_note_of_its_own_preset_only():
+    from lab.race import race as race_module
+    from lab.race.config import RaceConfig
+
+    default_note = race_module.PRESETS[race_module.DEFAULT_PRESET][-1]
+    assert default_note and RaceConfig().load_link({}) == default_note  # the default race, as the page opens
+    assert RaceConfig().load_link({"formula": "x**2 + 3*y**2"}) == ""  # not Rosenbrock's note over a formula
+    assert RaceConfig().load_link({"surface": "beale"}) == ""
+    name = next(n for n in race_module.PRESETS if n != race_module.DEFAULT_PRESET)
+    assert RaceConfig().load_link({"preset": name, "surface": "beale"}) == race_module.PRESETS[name][-1]

@@ -81,12 +81,15 @@ class RaceConfig(Settings):
 
     def load_link(self, query):
         """A race link's settings: every setting back to its default, the preset the link names (the
-        default race when it names none), then the link's own settings. Returns the preset's note."""
+        default race when it names none), then the link's own settings. Returns the preset's note, or ""
+        when the link names no preset and a surface or formula of its own (that note would describe another
+        surface: the page shows the surface's description instead)."""
         self.param.update({k: self.param[k].default for k in self.FLAT if k != "preset"})
         preset = query.get("preset")
-        note = self.load_preset(preset if preset in race_module.PRESETS else race_module.DEFAULT_PRESET)
+        named = preset in race_module.PRESETS
+        note = self.load_preset(preset if named else race_module.DEFAULT_PRESET)
         self.from_query({k: v for k, v in query.items() if k != "preset"})
-        return note
+        return note if named or not {"surface", "formula"} & set(query) else ""
 
     def load_preset(self, name):
         """Surface, start and racers of a preset; returns its note."""

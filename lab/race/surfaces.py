@@ -158,7 +158,7 @@ class Formula(Surface):
         fy = formula.compile_tree(formula.derivative(tree, "y"))
         self.gradient_source = (fx.source, fy.source)
         super().__init__("formula", lambda x, y: (f(x, y), fx(x, y), fy(x, y)), window=((-3, 3), (-3, 3)),
-                         start=(-2.0, 2.0), description=text)
+                         start=(-2.0, 2.0), description=f"f(x, y) = {text}")
         self._f = f
         self._check_finite(fx, fy)
 

@@ -83,6 +83,10 @@ def test_formula_box_rejects_bad_input_with_a_message(server, page, console):
     box.press("Enter")
     page.get_by_role("button", name="Use formula").click()
     page.get_by_text("exact gradient").first.wait_for(timeout=60000)
+    # the note quotes the formula as typed (x**2, not a bold x), and the distance plot says why it is empty
+    page.get_by_text("f(x, y) = x**2 + 10*y**2", exact=True).wait_for(timeout=60000)
+    assert wait_until(lambda: page.evaluate("""() => [...Bokeh.documents[0]._all_models.values()].some(
+        m => m.name === 'race_distance_figure' && m.title.text.includes('none known for this surface'))"""))
     assert console == []
 
 
