@@ -54,6 +54,12 @@ settings.serialize_include_defaults.set_value(False)
 settings.compression_level.set_value(0)
 
 
+def _session_of(doc):
+    """The Bokeh server session behind ``doc`` (None for a notebook's document or none at all)."""
+    context = getattr(doc, "session_context", None) if doc is not None else None
+    return getattr(context, "_session", None)
+
+
 @contextmanager
 def one_message(doc):
     """Every change made inside goes to the browser as one PATCH-DOC message.
@@ -64,8 +70,7 @@ def one_message(doc):
     of them is one message; Python-side change callbacks still run for each change. Elsewhere (a
     notebook, a test without a server) this does nothing special.
     """
-    context = getattr(doc, "session_context", None) if doc is not None else None
-    session = getattr(context, "_session", None)
+    session = _session_of(doc)
     callbacks = doc.callbacks if doc is not None else None
     if session is None or session._pending_writes is None or callbacks.hold_value is not None:
         yield
@@ -112,8 +117,7 @@ def held_when_unlocked():
     (the URL's source, a view's data) reaches Bokeh's session, which raises "_pending_writes should be
     non-None": the callback stopped halfway, with "Something went wrong" in the page."""
     doc = state.curdoc
-    context = getattr(doc, "session_context", None) if doc is not None else None
-    session = getattr(context, "_session", None)
+    session = _session_of(doc)
     if session is None or session._pending_writes is not None or doc.callbacks.hold_value is not None:
         yield
         return
@@ -200,7 +204,7 @@ def run_locked_now(doc, callback):
     holds the document; False (nothing run) when something does. Bokeh's own way queues the callback and
     runs it in a coroutine that takes the session's lock: that machinery was a seventh of the event loop's
     time with a class connected (profiled), for a frame that needs none of it when the lock is free."""
-    session = getattr(doc.session_context, "_session", None)
+    session = _session_of(doc)
     if session is None or session.destroyed or not free(session._lock) or session._pending_writes is not None:
         return False
     session._pending_writes = []  # the document's lock, as Bokeh's callbacks hold it (nothing runs between)
