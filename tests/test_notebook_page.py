@@ -5,6 +5,8 @@ import asyncio
 import logging
 import threading
 
+from own_loop import run_apart
+
 from apps import notebook
 
 
@@ -15,7 +17,7 @@ def test_a_frame_that_raises_is_reported_once_and_the_timer_goes_on(caplog):
         calls.append(1)
         raise RuntimeError("the comm is gone")
 
-    async def run():  # the timer starts on the running loop, as in a kernel
+    async def run():  # the timer starts on the running loop, as in a kernel (a loop of its own: see run_apart)
         page = notebook.playground(dataset="xor", hidden="4")
         page.frame = failing
         try:
@@ -26,7 +28,7 @@ def test_a_frame_that_raises_is_reported_once_and_the_timer_goes_on(caplog):
         return page
 
     with caplog.at_level(logging.ERROR, logger="apps.notebook"):
-        page = asyncio.run(asyncio.wait_for(run(), 60))
+        page = run_apart(asyncio.wait_for(run(), 60))
     assert "Display error: RuntimeError: the comm is gone" in page.page.messages.pane.object
     assert page.page.messages.pane.visible
     assert sum("the comm is gone" in r.getMessage() for r in caplog.records) == 1
@@ -51,6 +53,6 @@ def test_messages_from_the_browser_are_handled_on_the_loop_that_runs_the_page():
         page.layout._on_msg("ref", None, 5)  # on the page's own thread: at once
         return threading.get_ident(), subshell.ident
 
-    loop_thread, subshell_thread = asyncio.run(asyncio.wait_for(run(), 60))
+    loop_thread, subshell_thread = run_apart(asyncio.wait_for(run(), 60))
     assert [m for m, _ in handled] == list(range(6))
     assert {t for _, t in handled} == {loop_thread} != {subshell_thread}
