@@ -61,7 +61,8 @@ class RaceViews:
         dist_fig.multi_line("xs", "ys", color="color", source=self.distances, line_width=2)
         if s.minimum is None:  # (a formula of your own, the saddle): say why the plot stays empty
             dist_fig.title.text = "Distance to the minimum: none known for this surface"
-            dist_fig.add_layout(Label(x=210, y=140, x_units="screen", y_units="screen", text_align="center",
+            dist_fig.add_layout(Label(x=dist_fig.width / 2, y=dist_fig.height / 2, x_units="screen",
+                                      y_units="screen", text_align="center",
                                       text="no known minimum to measure from", text_color="#666666",
                                       text_font_size="13px", name="race_no_minimum"))
         rows = [flow(main, pn.Column(loss_fig, dist_fig))]
